@@ -1,0 +1,83 @@
+"""The book's one switch, ``COURSE_PROFILE=full|fast``, and where data lives.
+
+``full`` (the default) is what a student runs: the seeds' real settings.
+``fast`` shrinks epochs and data so the whole book executes in minutes (tests, CI).
+Notebooks read every number that depends on the profile from :func:`settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import MappingProxyType, SimpleNamespace
+from typing import Any
+
+PROFILES = ("full", "fast")
+
+#: The repository root: ``course_utils`` sits directly below it.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Per-chapter settings, one dict per profile. Keys are chapter tags ("00", "01", ...).
+_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
+    "00": {
+        "full": {"demo_images": 16},
+        "fast": {"demo_images": 8},
+    },
+    "01": {
+        "full": {"matmul_size": 1024},
+        "fast": {"matmul_size": 256},
+    },
+    "02": {
+        "full": {"fit_steps": 200, "gradcheck_size": 8},
+        "fast": {"fit_steps": 50, "gradcheck_size": 4},
+    },
+}
+SETTINGS = MappingProxyType(_SETTINGS)
+
+
+def current_profile() -> str:
+    """Return the active profile, ``full`` unless ``COURSE_PROFILE`` says ``fast``.
+
+    An unknown value is an error rather than a silent fallback, so a typo in CI is caught.
+    """
+    profile = os.environ.get("COURSE_PROFILE", "full").strip().lower() or "full"
+    if profile not in PROFILES:
+        raise ValueError(
+            f"COURSE_PROFILE={profile!r} is not a profile; use one of {', '.join(PROFILES)}"
+        )
+    return profile
+
+
+def settings(chapter: str) -> SimpleNamespace:
+    """Return the settings of ``chapter`` (e.g. ``"07"``) for the active profile.
+
+    The result is a namespace so a notebook reads ``cfg.epochs`` rather than ``cfg["epochs"]``;
+    it also carries ``profile`` so a notebook can say which one it runs.
+    """
+    if chapter not in _SETTINGS:
+        raise KeyError(f"no settings for chapter {chapter!r}; known: {sorted(_SETTINGS)}")
+    profile = current_profile()
+    return SimpleNamespace(profile=profile, **_SETTINGS[chapter][profile])
+
+
+def data_dir() -> Path:
+    """Return the book's own, git-ignored data directory (``COURSE_DATA_DIR``, default ``data/``).
+
+    Downloads, files unpacked from the mirror and tensor caches all go here; it is created on use.
+    """
+    configured = os.environ.get("COURSE_DATA_DIR")
+    path = Path(configured).expanduser() if configured else REPO_ROOT / "data"
+    path.mkdir(parents=True, exist_ok=True)
+    return path.resolve()
+
+
+def mirror_dir() -> Path | None:
+    """Return the read-only dataset mirror named by ``COURSE_DATA_MIRROR``, or None if unset/absent.
+
+    The book only ever reads from the mirror; nothing is written into it.
+    """
+    configured = os.environ.get("COURSE_DATA_MIRROR")
+    if not configured:
+        return None
+    path = Path(configured).expanduser().resolve()
+    return path if path.is_dir() else None
