@@ -1,0 +1,179 @@
+"""Structure of the book: jupytext pairs in sync, slide metadata, exercises, modern API only.
+
+These tests read the committed files; nbval (``pytest notebooks``) executes them.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+SOURCES = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
+KERNEL = "pytorch-course"
+
+
+def _ids(paths: list[Path]) -> list[str]:
+    return [path.stem for path in paths]
+
+
+def _notebook(source: Path) -> nbformat.NotebookNode:
+    return nbformat.read(source.with_suffix(".ipynb"), as_version=4)
+
+
+def test_the_book_has_chapters() -> None:
+    assert SOURCES, "no notebooks/NN_name.py found"
+
+
+def test_every_ipynb_has_its_py_and_every_py_its_ipynb() -> None:
+    ipynbs = {path.stem for path in NOTEBOOKS.glob("*.ipynb")}
+    assert ipynbs == {path.stem for path in SOURCES}
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=_ids(SOURCES))
+def test_pair_is_in_sync(source: Path) -> None:
+    """The .ipynb written back as percent-format text must equal the .py, character for character.
+
+    (jupytext's own --sync trusts file timestamps, which a fresh clone does not keep.)
+    """
+    as_text = jupytext.writes(jupytext.read(source.with_suffix(".ipynb")), fmt="py:percent")
+    assert as_text == source.read_text(), (
+        f"{source.name} and its .ipynb differ: run `make sync` (then `make book` for outputs)"
+    )
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=_ids(SOURCES))
+def test_runs_in_the_books_kernel(source: Path) -> None:
+    assert _notebook(source).metadata.kernelspec.name == KERNEL
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=_ids(SOURCES))
+def test_every_cell_carries_slide_metadata(source: Path) -> None:
+    cells = _notebook(source).cells
+    missing = [
+        i
+        for i, cell in enumerate(cells)
+        if cell.metadata.get("slideshow", {}).get("slide_type") not in SLIDE_TYPES
+    ]
+    assert not missing, f"cells without a valid slideshow.slide_type: {missing}"
+    assert cells[0].metadata.slideshow.slide_type == "slide", "the title cell opens a slide"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=_ids(SOURCES))
+def test_ends_with_exercises_whose_solutions_are_hidden_and_checked(source: Path) -> None:
+    cells = _notebook(source).cells
+    assert any(c.cell_type == "markdown" and "## Exercises" in c.source for c in cells)
+    solutions = [c for c in cells if "solution" in c.metadata.get("tags", [])]
+    assert 2 <= len(solutions) <= 4, f"{len(solutions)} solution cells; want 2 to 4"
+    for cell in solutions:
+        assert cell.cell_type == "code"
+        assert cell.metadata.get("jupyter", {}).get("source_hidden") is True
+        assert cell.metadata.slideshow.slide_type == "skip"
+        assert "assert" in cell.source, "a solution checks its own answer"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=_ids(SOURCES))
+def test_committed_outputs_are_complete_and_error_free(source: Path) -> None:
+    code = [c for c in _notebook(source).cells if c.cell_type == "code"]
+    not_run = [i for i, c in enumerate(code) if c.execution_count is None]
+    assert not not_run, f"code cells never executed (run `make book`): {not_run}"
+    errors = [i for i, c in enumerate(code) for o in c.outputs if o.output_type == "error"]
+    assert not errors, f"code cells with error outputs: {errors}"
+    checked = [c for c in code if "nbval-check-output" in c.metadata.get("tags", [])]
+    assert checked, "tag the deterministic cells nbval-check-output so the tests compare them"
+
+
+# --------------------------------------------------------------------------- modern API only
+
+OUTDATED = {
+    "Variable": "torch.autograd.Variable was merged into Tensor (PyTorch 0.4)",
+    "pretrained": "use weights=... (torchvision 0.13+)",
+}
+
+
+def _outdated_calls(code: str) -> list[str]:
+    """Names of outdated API used in ``code`` (comments and strings are not code, so they pass)."""
+    found = []
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Name) and node.id == "Variable":
+            found.append(f"Variable: {OUTDATED['Variable']}")
+        if isinstance(node, ast.ImportFrom) and any(a.name == "Variable" for a in node.names):
+            found.append("import of Variable")
+        if not isinstance(node, ast.Call):
+            continue
+        keywords = {k.arg for k in node.keywords}
+        if "pretrained" in keywords:
+            found.append(f"pretrained=: {OUTDATED['pretrained']}")
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name == "next" and isinstance(func, ast.Attribute) and not node.args:
+            found.append("iterator.next(): use next(iterator)")
+        if (
+            name == "load"
+            and ast.unparse(func).endswith("torch.load")
+            and ("weights_only" not in keywords)
+        ):
+            found.append("torch.load without weights_only=True")
+        if name in {"softmax", "log_softmax"} and "dim" not in keywords and len(node.args) < 2:
+            found.append(f"{name} without dim")
+    return found
+
+
+def _code_cells(source: Path) -> list[str]:
+    cells = jupytext.read(source).cells
+    return [
+        "\n".join(
+            line for line in c.source.splitlines() if not line.lstrip().startswith(("%", "!"))
+        )
+        for c in cells
+        if c.cell_type == "code"
+    ]
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=_ids(SOURCES))
+def test_notebook_code_uses_modern_api_only(source: Path) -> None:
+    found = [
+        f"cell {i}: {p}"
+        for i, code in enumerate(_code_cells(source))
+        for p in _outdated_calls(code)
+    ]
+    assert not found
+
+
+def test_course_utils_uses_modern_api_only() -> None:
+    package = NOTEBOOKS.parent / "course_utils"
+    found = [
+        f"{path.name}: {p}"
+        for path in sorted(package.glob("*.py"))
+        for p in _outdated_calls(path.read_text())
+    ]
+    assert not found
+
+
+@pytest.mark.parametrize(
+    "snippet, problem",
+    [
+        ("from torch.autograd import Variable", "import of Variable"),
+        ("x = Variable(t)", "Variable"),
+        ("m = resnet18(pretrained=True)", "pretrained"),
+        ("images, labels = dataiter.next()", "next()"),
+        ("state = torch.load(path)", "weights_only"),
+        ("p = F.softmax(x)", "without dim"),
+    ],
+)
+def test_the_api_scan_catches_each_outdated_call(snippet: str, problem: str) -> None:
+    assert any(problem in found for found in _outdated_calls(snippet))
+
+
+def test_the_api_scan_passes_modern_code_and_prose() -> None:
+    modern = (
+        "state = torch.load(path, weights_only=True)\n"
+        "p = F.softmax(x, dim=1)\nimages, labels = next(iter(loader))\n"
+        "# the notes wrote Variable(x) and dataiter.next()\nnote = 'pretrained=True'"
+    )
+    assert _outdated_calls(modern) == []
