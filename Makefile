@@ -52,11 +52,13 @@ lint: env ## ruff over the package, the tests and the notebooks' .py sources
 	$(BIN)/ruff check course_utils tests notebooks/*.py
 	$(BIN)/ruff format --check course_utils tests
 
-sync: env ## write each notebooks/NN_name.py into its .ipynb (outputs kept)
-	@for py in $(NOTEBOOKS); do $(BIN)/jupytext --quiet --update --to ipynb "$$py"; done
+SELECTED = $(filter notebooks/$(CHAPTER)%,$(NOTEBOOKS))
+
+sync: env ## write each notebooks/NN_name.py into its .ipynb, outputs kept (CHAPTER=07 for one)
+	@for py in $(SELECTED); do $(BIN)/jupytext --quiet --update --to ipynb "$$py"; done
 
 book: sync ## re-execute every notebook in place in the full profile (CHAPTER=07 for one)
-	@for py in $(filter notebooks/$(CHAPTER)%,$(NOTEBOOKS)); do \
+	@for py in $(SELECTED); do \
 	  echo "== $$py"; start=$$(date +%s); \
 	  COURSE_PROFILE=full COURSE_PROGRESS=0 $(BIN)/jupyter nbconvert --to notebook --execute \
 	    --inplace --log-level=WARN --ExecutePreprocessor.timeout=-1 \

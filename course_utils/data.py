@@ -20,6 +20,7 @@ import io
 import os
 import shutil
 import socket
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,8 @@ def _gunzip(source: Path, target: Path) -> None:
     try:
         with gzip.open(source, "rb") as packed, partial.open("wb") as unpacked:
             shutil.copyfileobj(packed, unpacked, 1 << 20)
-    except (OSError, EOFError) as error:  # gzip.BadGzipFile is an OSError
+    except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError;
+        # a damaged deflate stream raises zlib.error, which is neither.
         partial.unlink(missing_ok=True)
         raise DatasetFileError(
             f"{source} could not be unpacked ({error}): the file is truncated or corrupt. "
