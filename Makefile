@@ -6,7 +6,13 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# The stamp names a hash of the dependency list, so editing other parts of pyproject.toml (tool
+# settings) does not reinstall, while changing a pin does.
+DEPS_HASH := $(shell $(PYTHON) -c 'import tomllib, hashlib, json; \
+  p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+  print(hashlib.sha1(json.dumps([p["requires-python"], p["dependencies"], \
+  p["optional-dependencies"]]).encode()).hexdigest()[:12])' 2>/dev/null)
+STAMP := $(VENV)/.installed-$(DEPS_HASH)
 KERNEL := pytorch-course
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.py))
 CHAPTER ?=
@@ -20,8 +26,8 @@ export COURSE_DATA_MIRROR
 help: ## list the targets
 	@grep -hE '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-# The environment is rebuilt only when the dependency list (pyproject.toml) changes.
-$(STAMP): pyproject.toml
+# The environment is (re)built when its stamp is missing: first use, or a changed dependency list.
+$(STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else \
 	  "The book needs Python 3.11; set PYTHON=/path/to/python3.11 (found " + sys.version.split()[0] + ")")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +35,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[lab,dev]' 2>&1 | { grep -v '^WARNING: Location' || true; }
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) \
 	  --display-name "PyTorch course (.venv)" > /dev/null
+	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
 env: $(STAMP) ## create the environment (.venv) if it is missing or out of date
