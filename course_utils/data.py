@@ -127,7 +127,13 @@ def _mnist_cached(root: Path, train: bool, transform: Callable | None) -> Any | 
         return None
     for name, (size, _) in MNIST_FILES.items():
         check_file_size(raw / name, size, DELETE_AND_RERUN)
-    return tv_datasets.MNIST(root, train=train, transform=transform, download=False)
+    try:
+        return tv_datasets.MNIST(root, train=train, transform=transform, download=False)
+    except (AssertionError, RuntimeError, TypeError, ValueError) as error:  # bad IDX header
+        raise DatasetFileError(
+            f"{raw} holds a corrupt MNIST file ({error!r}). Delete its four files and rerun: "
+            "they are unpacked again from the mirror or downloaded."
+        ) from error
 
 
 def _mnist_from_mirror(mirror: Path, root: Path) -> bool:

@@ -1,4 +1,4 @@
-"""Test-wide setup: the fast profile, and strict warnings inside notebook kernels.
+"""Test-wide setup (root conftest, so it also applies to `pytest notebooks`): the fast profile, and strict warnings inside notebook kernels.
 
 nbval starts one Jupyter kernel per notebook; kernels inherit this process's environment.
 An IPython startup file, in a temporary IPYTHONDIR, turns DeprecationWarning and FutureWarning
