@@ -56,8 +56,8 @@ notebooks: env ## execute every notebook under nbval (fast profile); CHAPTER=07 
 	COURSE_PROFILE=fast COURSE_PROGRESS=0 $(BIN)/pytest notebooks/$(CHAPTER)*.ipynb
 
 lint: env ## ruff over the package, the tests and the notebooks' .py sources
-	$(BIN)/ruff check course_utils tests notebooks/*.py
-	$(BIN)/ruff format --check course_utils tests
+	$(BIN)/ruff check conftest.py course_utils tests notebooks/*.py
+	$(BIN)/ruff format --check conftest.py course_utils tests
 
 SELECTED = $(filter notebooks/$(CHAPTER)%,$(NOTEBOOKS))
 

@@ -1,4 +1,6 @@
-"""Test-wide setup (root conftest, so it also applies to `pytest notebooks`): the fast profile, and strict warnings inside notebook kernels.
+"""Test-wide setup: the fast profile, and strict warnings inside notebook kernels.
+
+This conftest sits at the root so that it also applies to `pytest notebooks`.
 
 nbval starts one Jupyter kernel per notebook; kernels inherit this process's environment.
 An IPython startup file, in a temporary IPYTHONDIR, turns DeprecationWarning and FutureWarning
