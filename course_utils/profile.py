@@ -31,6 +31,10 @@ _SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "full": {"fit_steps": 200, "gradcheck_size": 8},
         "fast": {"fit_steps": 50, "gradcheck_size": 4},
     },
+    "04": {
+        "full": {"regression_steps": 200, "classification_steps": 100},
+        "fast": {"regression_steps": 100, "classification_steps": 50},
+    },
 }
 SETTINGS = MappingProxyType(_SETTINGS)
 

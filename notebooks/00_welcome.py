@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# # 00 · Welcome and setup
+# # Chapter 0 — Welcome and setup
 #
 # This book teaches deep learning with PyTorch, one runnable notebook per topic. Every chapter
 # mixes a little prose, a small piece of code and the output that code printed, so you can read
