@@ -35,6 +35,14 @@ _SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "full": {"regression_steps": 200, "classification_steps": 100},
         "fast": {"regression_steps": 100, "classification_steps": 50},
     },
+    "05": {
+        "full": {"timing_images": 60_000, "batch_size": 64},
+        "fast": {"timing_images": 5_000, "batch_size": 64},
+    },
+    "06": {
+        "full": {"epochs": 12, "points": 1000},
+        "fast": {"epochs": 4, "points": 300},
+    },
 }
 SETTINGS = MappingProxyType(_SETTINGS)
 
