@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.optim.lr_scheduler import LRScheduler
 
 
 class CheckpointError(RuntimeError):
@@ -19,14 +20,19 @@ def save_checkpoint(
     optimizer: torch.optim.Optimizer | None,
     epoch: int,
     history: dict[str, list[float]],
+    scheduler: LRScheduler | None = None,
 ) -> None:
-    """Write model and optimizer state, the epochs done and the history to ``path`` atomically."""
+    """Write model, optimizer and scheduler state, the epochs done and the history to ``path``.
+
+    The file is written atomically (to a temporary name, then renamed).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {
         "model_class": type(model).__name__,
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
         "epoch": epoch,
         "history": history,
     }
@@ -36,9 +42,12 @@ def save_checkpoint(
 
 
 def load_checkpoint(
-    path: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer | None = None
+    path: str | Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+    scheduler: LRScheduler | None = None,
 ) -> dict[str, Any]:
-    """Load ``path`` into ``model`` (and ``optimizer``) and return the saved state.
+    """Load ``path`` into ``model`` (and ``optimizer``, ``scheduler``); return the saved state.
 
     Uses ``torch.load(weights_only=True)``, which refuses pickled code. A checkpoint written for
     another model (other class, other layer names or shapes) raises :class:`CheckpointError`.
@@ -62,4 +71,6 @@ def load_checkpoint(
     model.load_state_dict(state["model"])
     if optimizer is not None and state.get("optimizer") is not None:
         optimizer.load_state_dict(state["optimizer"])
+    if scheduler is not None and state.get("scheduler") is not None:
+        scheduler.load_state_dict(state["scheduler"])
     return state

@@ -43,12 +43,13 @@ def as_tensors(
     ``mean``/``std`` (as ``ToTensor`` + ``Normalize`` would), and int64 labels, on ``device``.
 
     With ``cache_name`` the decoded uint8 images are kept in ``<data dir>/tensors/`` so a rerun
-    skips decoding; the cache is keyed by the dataset's length and source.
+    skips decoding; the cache is keyed by the dataset's length and by whether it is the offline
+    stand-in (the real data gives one cache, whether it came from the mirror or a download).
     """
     cache = None
     if cache_name:
-        source = getattr(dataset, "source", "unknown")
-        cache = data_dir() / "tensors" / f"{cache_name}-{source}-{len(dataset)}.pt"
+        kind = "standin" if getattr(dataset, "source", None) == "standin" else "real"
+        cache = data_dir() / "tensors" / f"{cache_name}-{kind}-{len(dataset)}.pt"
     if cache is not None and cache.exists():
         saved = torch.load(cache, weights_only=True)
         images, labels = saved["images"], saved["labels"]

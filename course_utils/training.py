@@ -116,7 +116,7 @@ def fit(
         history.update(test_loss=[], test_accuracy=[])
     start = 0
     if checkpoint is not None and Path(checkpoint).exists():
-        state = load_checkpoint(checkpoint, model, optimizer)
+        state = load_checkpoint(checkpoint, model, optimizer, scheduler)
         start, history = state["epoch"], state["history"]
         if verbose:
             print(f"Resumed from {checkpoint} after epoch {start}")
@@ -141,7 +141,7 @@ def fit(
         if scheduler is not None:
             scheduler.step()
         if checkpoint is not None:
-            save_checkpoint(checkpoint, model, optimizer, epoch + 1, history)
+            save_checkpoint(checkpoint, model, optimizer, epoch + 1, history, scheduler)
         if verbose:
             print(line)
     return history
