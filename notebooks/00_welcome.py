@@ -37,6 +37,12 @@
 # The notes' vocabulary is kept in `docs/GLOSSARY.md`: each English term of the book with the
 # Chinese term the notes use, so you can read both side by side.
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Before class: run `make lab` once (the first install takes a few minutes) and open this
+# chapter in the book's kernel, "PyTorch course (.venv)". Present this deck from
+# `make slides CHAPTER=00`, or live from JupyterLab with RISE to run cells in front of the room.
+# The point of the chapter is the routine, not the maths: profiles, data, device, seeds.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## How to use the book
 #
@@ -128,6 +134,11 @@ os.environ["COURSE_PROFILE"] = saved or "full"     # ...and put it back
 # %% slideshow={"slide_type": "fragment"}
 print("data folder:", data_dir())
 print("mirror     :", mirror_dir() or "none (COURSE_DATA_MIRROR is not set)")
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Read the line the data cell prints when you run it live. On a machine without the data files
+# or the network it says `OFFLINE STAND-IN`: say so, because accuracies in later chapters will
+# then differ from the book's numbers. The fix is `COURSE_DATA_MIRROR` or one download.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Which device runs the code
@@ -331,6 +342,11 @@ assert t_python > 10 * t_torch
 # - **Dynamic, "define-by-run"** (PyTorch): there is no separate graph-building phase. Each
 #   operation runs immediately *and* is recorded. The graph is whatever your Python code did
 #   this time. It is rebuilt on every forward pass and freed after `backward()`.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Ask the room first: in a framework that builds the graph before any data arrives, how would you
+# write a loop whose length depends on the data? Let them struggle for a minute; the next two
+# slides answer it, and `torch.fx` then shows the static side failing on the same function.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### A new graph on every call

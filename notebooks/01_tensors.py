@@ -175,6 +175,11 @@ print(x + y)
 print(torch.equal(x + y, torch.add(x, y)), torch.equal(x + y, x.add(y)))
 print(torch.add(x, x, alpha=2)[0])  # x + 2·x in one call
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# A common question here: are `x + y` and `torch.add(x, y)` different operations? No, one is
+# shorthand for the other; the full form exists for keyword arguments such as `alpha` and `out=`.
+# Keep in-place updates for the next slide, where the question of shared memory comes up.
+
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### `out=` and in-place updates
 #
@@ -296,6 +301,11 @@ c = np.ones(5)
 d = torch.from_numpy(c)
 np.add(c, 1, out=c)
 print(d)  # float64: NumPy's default float type came along
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Live demo: in the cell above, replace `a.add_(1)` with `a = a + 1` and run it again. The array no
+# longer changes, because `a` now names a new tensor. It is the quickest way to show the
+# difference between changing memory and rebinding a name.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Which conversions copy?
@@ -531,7 +541,7 @@ gflops_python = 2 * n_small**3 / t_python / 1e9
 gflops_torch = 2 * n**3 / t_torch / 1e9
 print(f"Python loops, n={n_small}: {gflops_python:.3f} GFLOP/s")
 print(f"torch (BLAS), n={n}: {gflops_torch:.1f} GFLOP/s, {gflops_torch / gflops_python:.0f}x")
-assert gflops_torch > 50 * gflops_python  # holds by a wide margin on any machine
+assert gflops_torch > 10 * gflops_python  # typically 1000x: a wide margin, even on a busy machine
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Same CPU, same count of operations, and the factor printed above is in the hundreds or

@@ -40,6 +40,11 @@ cfg = settings("02")
 seed_everything(0)
 print(f"profile: {cfg.profile} (fit_steps={cfg.fit_steps}, gradcheck_size={cfg.gradcheck_size})")
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Draw the graph of a tiny expression, such as `y = (x + 2) * 3`, on the board before the first
+# slide, with one node per operation; `grad_fn` and `next_functions` later print exactly that
+# graph. Students who know the chain rule on paper usually need this picture once.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Tracking operations: `requires_grad`, `grad_fn`, `.backward()`
 #
@@ -257,6 +262,11 @@ for step in range(3):
     loss.backward()
     print(f"after backward #{step + 1}: x.grad = {x.grad}")
 x.grad = None  # start afresh
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Before revealing the loop's output, ask the room to predict the three printed gradients. Most
+# expect the same value three times; the sums are the reason every training loop clears
+# gradients (`optimizer.zero_grad()` from Chapter 3 on).
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### `retain_graph=True`
