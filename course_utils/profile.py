@@ -43,6 +43,38 @@ _SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "full": {"epochs": 12, "points": 1000},
         "fast": {"epochs": 4, "points": 300},
     },
+    "07": {
+        # The blitz (batch 4, 2 epochs on all 50,000 images), timing steps, then "going further"
+        # (gf_*: batch 128, epochs sized to stay under 10 minutes on 2 shared CPU cores).
+        "full": {
+            "train_images": 50_000,
+            "test_images": 10_000,
+            "epochs": 2,
+            "print_every": 2000,
+            "probe_steps": 300,
+            "widen_steps": 500,
+            "widest_steps": 20,
+            "gf_train_images": 50_000,
+            "gf_epochs": 10,
+            "gf_probe_steps": 5,
+        },
+        "fast": {
+            "train_images": 5_000,
+            "test_images": 1_000,
+            "epochs": 2,
+            "print_every": 250,
+            "probe_steps": 50,
+            "widen_steps": 100,
+            "widest_steps": 3,
+            "gf_train_images": 5_000,
+            "gf_epochs": 3,
+            "gf_probe_steps": 2,
+        },
+    },
+    "08": {
+        "full": {"epochs": 20, "train_images": 60_000},
+        "fast": {"epochs": 2, "train_images": 6_000},
+    },
 }
 SETTINGS = MappingProxyType(_SETTINGS)
 

@@ -1,0 +1,73 @@
+"""The two seed networks the book trains on real data, shared by chapters and scripts.
+
+- :class:`BlitzNet` is the CIFAR-10 CNN of the official "60-minute blitz" (seed 000, chapter 07),
+  with the channel counts as arguments so the chapter's exercise can widen it.
+- :class:`MnistConvNet` is the handbook's MNIST ConvNet (seed 003, chapter 08), layer for layer.
+
+Both keep the seeds' attribute names (``conv1``, ``fc1``, ...), so a ``state_dict`` saved from the
+network a chapter writes out in full loads into these classes and back.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class BlitzNet(nn.Module):
+    """The blitz tutorial's CIFAR-10 CNN: two 5×5 convolutions with pooling, three linear layers.
+
+    ``conv1_channels`` and ``conv2_channels`` default to the tutorial's 6 and 16; larger values
+    give the widened variants (e.g. 64/128) that chapter 07 times. The output is 10 logits
+    (no softmax: ``nn.CrossEntropyLoss`` applies ``log_softmax`` itself).
+    """
+
+    def __init__(self, conv1_channels: int = 6, conv2_channels: int = 16) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, conv1_channels, 5)  # (N,3,32,32) -> (N,c1,28,28)
+        self.pool = nn.MaxPool2d(2, 2)  # halves height and width: 28 -> 14, 10 -> 5
+        self.conv2 = nn.Conv2d(conv1_channels, conv2_channels, 5)  # (N,c1,14,14) -> (N,c2,10,10)
+        self.fc1 = nn.Linear(conv2_channels * 5 * 5, 120)  # (N,c2*5*5) -> (N,120)
+        self.fc2 = nn.Linear(120, 84)  # (N,120) -> (N,84)
+        self.fc3 = nn.Linear(84, 10)  # (N,84) -> (N,10): one logit per class
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Map a batch of images ``(N, 3, 32, 32)`` to logits ``(N, 10)``."""
+        x = self.pool(F.relu(self.conv1(x)))  # (N,3,32,32) -> (N,c1,28,28) -> (N,c1,14,14)
+        x = self.pool(F.relu(self.conv2(x)))  # (N,c1,14,14) -> (N,c2,10,10) -> (N,c2,5,5)
+        x = torch.flatten(x, 1)  # (N,c2,5,5) -> (N,c2*5*5); keeps the batch dimension
+        x = F.relu(self.fc1(x))  # (N,c2*5*5) -> (N,120)
+        x = F.relu(self.fc2(x))  # (N,120) -> (N,84)
+        return self.fc3(x)  # (N,84) -> (N,10)
+
+
+class MnistConvNet(nn.Module):
+    """Seed 003's MNIST ConvNet: conv 1→10 (5×5), pool, conv 10→20 (3×3), linear 2000→500→10.
+
+    As in the seed, the output is ``log_softmax`` over the 10 digits, so the matching loss is
+    ``F.nll_loss`` (together they are the cross-entropy). About one million parameters, almost all
+    in ``fc1``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 10, 5)  # (N,1,28,28) -> (N,10,24,24)
+        self.conv2 = nn.Conv2d(10, 20, 3)  # (N,10,12,12) -> (N,20,10,10)
+        self.fc1 = nn.Linear(20 * 10 * 10, 500)  # (N,2000) -> (N,500)
+        self.fc2 = nn.Linear(500, 10)  # (N,500) -> (N,10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Map a batch of digits ``(N, 1, 28, 28)`` to log-probabilities ``(N, 10)``."""
+        x = F.relu(self.conv1(x))  # (N,1,28,28) -> (N,10,24,24)
+        x = F.max_pool2d(x, 2, 2)  # (N,10,24,24) -> (N,10,12,12)
+        x = F.relu(self.conv2(x))  # (N,10,12,12) -> (N,20,10,10)
+        x = torch.flatten(x, 1)  # (N,20,10,10) -> (N,2000)
+        x = F.relu(self.fc1(x))  # (N,2000) -> (N,500)
+        x = self.fc2(x)  # (N,500) -> (N,10)
+        return F.log_softmax(x, dim=1)  # (N,10): log-probabilities, each row sums to 1 after exp
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Return the number of trainable parameters of ``model``."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,79 @@
+"""Unit tests of course_utils.models: output shapes, parameter counts, the widened blitz net."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from course_utils.models import BlitzNet, MnistConvNet, count_parameters
+
+
+def blitz_parameters(c1: int, c2: int) -> int:
+    """The blitz net's parameter count, layer by layer (weights + biases)."""
+    conv1 = 3 * c1 * 5 * 5 + c1
+    conv2 = c1 * c2 * 5 * 5 + c2
+    fc1 = c2 * 5 * 5 * 120 + 120
+    fc2 = 120 * 84 + 84
+    fc3 = 84 * 10 + 10
+    return conv1 + conv2 + fc1 + fc2 + fc3
+
+
+def test_blitz_output_shape() -> None:
+    torch.manual_seed(0)
+    out = BlitzNet()(torch.randn(4, 3, 32, 32))
+    assert out.shape == (4, 10)
+
+
+def test_blitz_parameter_count_is_the_tutorials() -> None:
+    assert count_parameters(BlitzNet()) == blitz_parameters(6, 16) == 62_006
+
+
+@pytest.mark.parametrize(("c1", "c2"), [(64, 128), (12, 32)])
+def test_blitz_widened(c1: int, c2: int) -> None:
+    model = BlitzNet(conv1_channels=c1, conv2_channels=c2)
+    assert model.conv1.out_channels == c1
+    assert model.conv2.in_channels == c1
+    assert model.conv2.out_channels == c2
+    assert model.fc1.in_features == c2 * 5 * 5
+    assert count_parameters(model) == blitz_parameters(c1, c2)
+    assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+
+
+def test_blitz_keyword_signature() -> None:
+    # Chapter 07 calls it by keyword; the defaults are the tutorial's 6/16 channels.
+    assert count_parameters(BlitzNet(conv1_channels=6, conv2_channels=16)) == 62_006
+
+
+def test_mnist_convnet_output_is_log_softmax() -> None:
+    torch.manual_seed(0)
+    out = MnistConvNet()(torch.randn(5, 1, 28, 28))
+    assert out.shape == (5, 10)
+    assert torch.allclose(out.exp().sum(dim=1), torch.ones(5), atol=1e-5)
+    assert (out <= 0).all()
+
+
+def test_mnist_convnet_parameter_count_and_layers() -> None:
+    model = MnistConvNet()
+    expected = {
+        "conv1.weight": (10, 1, 5, 5),
+        "conv1.bias": (10,),
+        "conv2.weight": (20, 10, 3, 3),
+        "conv2.bias": (20,),
+        "fc1.weight": (500, 2000),
+        "fc1.bias": (500,),
+        "fc2.weight": (10, 500),
+        "fc2.bias": (10,),
+    }
+    assert {k: tuple(v.shape) for k, v in model.state_dict().items()} == expected
+    assert count_parameters(model) == 260 + 1_820 + 1_000_500 + 5_010 == 1_007_590
+
+
+def test_mnist_convnet_batch_of_one() -> None:
+    assert MnistConvNet()(torch.zeros(1, 1, 28, 28)).shape == (1, 10)
+
+
+def test_count_parameters_skips_frozen() -> None:
+    model = BlitzNet()
+    for p in model.fc3.parameters():
+        p.requires_grad_(False)
+    assert count_parameters(model) == 62_006 - (84 * 10 + 10)
