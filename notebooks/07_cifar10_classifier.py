@@ -283,9 +283,10 @@ torch.set_num_threads(blitz_threads)
 print(f"the blitz trains with {blitz_threads} thread(s)")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# In the full-profile run above, two threads took 46 ms per mini-batch against 1.4 ms for one: 33
-# times slower, because the machine's two cores were busy with other work as well. On an idle
-# machine the gap is far smaller, but a second thread still buys nothing at batch 4.
+# In the full-profile run above, on an otherwise idle machine, the two were nearly equal (0.77 ms
+# for two threads, 0.81 ms for one): at batch 4 there is too little work in a step to share. When
+# the machine is busy with other work, a second thread can make each step many times *slower*
+# (it waits for a core), which is why the notebook measures before it chooses.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The training loop, written out
@@ -354,9 +355,9 @@ print(f"ours: {losses[0]:.3f} -> {losses[-1]:.3f}; the notes': "
       f"{NOTES_LOSSES[0]:.3f} -> {NOTES_LOSSES[-1]:.3f}")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# In the full-profile run above our loss went from 2.220 to 1.304, the notes' from 2.226 to
+# In the full-profile run above our loss went from 2.220 to 1.297, the notes' from 2.226 to
 # 1.294: the same settings give nearly the same curve, from another random start and in another
-# order (section 7 shows why those differ). An epoch took 24 s here, with one thread.
+# order (section 7 shows why those differ). An epoch took 15 s here, with two threads.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Save and reload
@@ -453,8 +454,8 @@ for i in range(10):
 # test images happens to sit at the position where that class is predicted, which happens for
 # about a quarter of its images: hence 0 % for classes never predicted and about 25 % (50 % if
 # predicted at two positions) for the others. In the full-profile run the stale batch was
-# predicted as cat, cat, automobile, horse (printed below): cat, predicted at two positions,
-# scored 50 %, automobile and horse 26 %, and the seven other classes 0 %.
+# predicted as cat, dog, automobile, horse (printed below): those four classes scored 24–26 %,
+# the six others 0 % — the very pattern of the notes' table.
 
 # %% slideshow={"slide_type": "-"}
 with torch.no_grad():
@@ -494,11 +495,12 @@ figure = plot_confusion_matrix(matrix, classes, title="The blitz CNN on the test
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Read the matrix row by row: the dark cells off the diagonal are the confusions. In the
-# full-profile run the largest is dogs taken for cats (389 of the 1,000 dogs), then airplanes
-# taken for ships (sky and sea are both large blue areas) and deer taken for frogs. The column
-# sums tell another story: the network answers "cat" and "frog" far more often than there are cats
-# and frogs, which flatters their per-class accuracy (53.5 % and 78.5 %). Per-class accuracy
-# counts only the images of a class; Exercise 2 adds the other side, precision.
+# full-profile run the largest is airplanes taken for ships (334 of the 1,000 airplanes, as
+# Exercise 2's solution prints: sky and sea are both large blue areas), with dogs taken for cats
+# close behind. The columns tell another story: the network answers "cat", "frog" and "ship" far
+# more often than there are cats, frogs and ships, which flatters their per-class accuracy
+# (50.4 %, 75.3 % and 80.5 %). Per-class accuracy counts only the images of a class; Exercise 2
+# adds the other side, precision.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. "My predictions differ from the tutorial's"
@@ -552,7 +554,7 @@ print(f"mean {statistics.mean(values):.1%} ± {statistics.stdev(values):.1%} (sd
 assert min(values) >= BLITZ_MIN
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# In the full-profile run the three seeds gave 54.4 %, 53.9 % and 55.7 %: 54.7 % ± 0.9 %. The
+# In the full-profile run the three seeds gave 53.4 %, 53.9 % and 55.8 %: 54.4 % ± 1.3 %. The
 # notes' 55 % and the tutorial's 54 % look like two more draws from the same spread; a difference
 # of a point between two single runs says nothing about the code.
 
@@ -613,8 +615,8 @@ print(f"computation alone: {compute_ms:.2f} ms per mini-batch -> "
       "(H100: 26.7 s, 2 CPU threads: 31.2 s)")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# In the full-profile run: 24 s per epoch through the `DataLoader`, and 1.09 ms per mini-batch
-# (14 s per epoch) for the computation alone, with one thread. At batch 4 this small CPU trains
+# In the full-profile run: 15 s per epoch through the `DataLoader`, and 1.17 ms per mini-batch
+# (15 s per epoch) for the computation alone, with two threads. At batch 4 this small CPU trains
 # the blitz's net *faster* than the H100 did: each step's overhead on the GPU costs more than the
 # whole step on the CPU.
 
@@ -661,9 +663,9 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Widening multiplies the work of the convolutions (about $c_1 \cdot c_2$ for `conv2`) and the
 # CPU's time grows with it, while the H100's hardly moves until the work is large enough to
-# occupy it. In the full-profile run this machine needed 15 s, 101 s and 1,041 s per epoch for
-# 6/16, 64/128 and 256/512 channels: the widest net costs about 68 times the narrowest here, and 1.2
-# times on the H100 (26.7 s → 31.1 s), which at 256/512 is 33 times faster than this CPU. The lesson
+# occupy it. In the full-profile run this machine needed 11 s, 39 s and 382 s per epoch for
+# 6/16, 64/128 and 256/512 channels: the widest net costs about 35 times the narrowest here, and 1.2
+# times on the H100 (26.7 s → 31.1 s), which at 256/512 is 12 times faster than this CPU. The lesson
 # generalises: a GPU pays when each step has enough work — a wide or deep network, or large batches;
 # a tiny network fed four images at a time is bound by per-step overhead on any device.
 
@@ -811,9 +813,10 @@ print(f"-> on this CPU, about {step_ms * gf_steps / 1000:.0f} s per epoch of {gf
       f"mini-batches (computation only), {cfg.gf_epochs} epochs")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# In the full-profile run, two threads were again slower (831 ms against 149 ms per mini-batch on
-# the busy machine), and the block order and the layout together made a step 3.5 times faster
-# (356 ms → 219 ms → 103 ms) for the same network. The training below uses all three findings.
+# In the full-profile run, at batch 128 two threads were nearly twice as fast as one (47 ms against
+# 90 ms per mini-batch) — unlike batch 4, each step now has work to share — and the block order
+# and the layout together made a step 2.7 times faster (81 ms → 49 ms → 30 ms) for the same
+# network. The training below uses all three findings.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Training
@@ -860,9 +863,9 @@ for name, before, after in zip(classes, blitz_per_class, gf_per_class, strict=Tr
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # In the full-profile run the bigger network reached 84.7 % after 10 epochs, 4.7 points above
-# 80 %, in 6.2 minutes of training (37 s per epoch, test evaluation included) — the blitz needed
-# 24 s per epoch for 54 %. Every class improved, deer the most (29.6 % → 85.5 %); cats remain the
-# hardest class (69.8 %).
+# 80 %, in 2.6 minutes of training (16 s per epoch, test evaluation included) — the blitz needed
+# 15 s per epoch for 53 %. Every class improved, deer the most (30.8 % → 85.7 %); cats remain the
+# hardest class (68.9 %).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
