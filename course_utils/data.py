@@ -82,9 +82,11 @@ def _gunzip(source: Path, target: Path) -> None:
     partial.replace(target)
 
 
-def _announce(name: str, train: bool, source: str, dataset: Any) -> Any:
+def _found(dataset: Any, name: str, train: bool, source: str, where: str) -> Any:
+    """Tag ``dataset`` with its ``source`` and print the one line that says where it came from."""
+    dataset.source = source
     split = "train" if train else "test"
-    print(f"[data] {name} {split}: {len(dataset):,} images {source}")
+    print(f"[data] {name} {split}: {len(dataset):,} images {where}")
     return dataset
 
 
@@ -162,28 +164,24 @@ def mnist(train: bool = True, transform: Callable | None = None) -> Any:
     root = data_dir()
     dataset = _mnist_cached(root, train, transform)
     if dataset is not None:
-        return _tag(_announce("MNIST", train, f"from {_mnist_raw(root)}", dataset), "cache")
+        return _found(dataset, "MNIST", train, "cache", f"from {_mnist_raw(root)}")
     mirror = mirror_dir()
     if mirror is not None and _mnist_from_mirror(mirror, root):
         dataset = _mnist_cached(root, train, transform)
-        return _tag(
-            _announce("MNIST", train, f"unpacked from the mirror {mirror}", dataset), "mirror"
-        )
+        return _found(dataset, "MNIST", train, "mirror", f"unpacked from the mirror {mirror}")
     dataset = _try_download(
         lambda: tv_datasets.MNIST(root, train=train, transform=transform, download=True)
     )
     if dataset is not None:
-        return _tag(_announce("MNIST", train, "downloaded by torchvision", dataset), "download")
+        return _found(dataset, "MNIST", train, "download", "downloaded by torchvision")
     dataset = mnist_standin(train, transform)
-    return _tag(
-        _announce(
-            "MNIST",
-            train,
-            "from the OFFLINE STAND-IN (no MNIST files, no mirror, "
-            "no network): scikit-learn's 8x8 digits scaled to 28x28",
-            dataset,
-        ),
+    return _found(
+        dataset,
+        "MNIST",
+        train,
         "standin",
+        "from the OFFLINE STAND-IN (no MNIST files, no mirror, "
+        "no network): scikit-learn's 8x8 digits scaled to 28x28",
     )
 
 
@@ -230,35 +228,26 @@ def cifar10(train: bool = True, transform: Callable | None = None) -> Any:
     if CIFAR10Binary.exists(root, train):
         dataset = CIFAR10Binary(root, train, transform)
         folder = root / CIFAR10Binary.base_folder
-        return _tag(_announce("CIFAR-10", train, f"from {folder}", dataset), "cache")
+        return _found(dataset, "CIFAR-10", train, "cache", f"from {folder}")
     dataset = _cifar10_torchvision_cached(root, train, transform)
     if dataset is not None:
         folder = root / "cifar-10-batches-py"
-        return _tag(_announce("CIFAR-10", train, f"from {folder}", dataset), "cache")
+        return _found(dataset, "CIFAR-10", train, "cache", f"from {folder}")
     mirror = mirror_dir()
     if mirror is not None and _cifar10_from_mirror(mirror, root, train):
         dataset = CIFAR10Binary(root, train, transform)
-        return _tag(
-            _announce("CIFAR-10", train, f"unpacked from the mirror {mirror}", dataset), "mirror"
-        )
+        return _found(dataset, "CIFAR-10", train, "mirror", f"unpacked from the mirror {mirror}")
     dataset = _try_download(
         lambda: tv_datasets.CIFAR10(root, train=train, transform=transform, download=True)
     )
     if dataset is not None:
-        return _tag(_announce("CIFAR-10", train, "downloaded by torchvision", dataset), "download")
+        return _found(dataset, "CIFAR-10", train, "download", "downloaded by torchvision")
     dataset = cifar10_standin(train, transform)
-    return _tag(
-        _announce(
-            "CIFAR-10",
-            train,
-            "from the OFFLINE STAND-IN (no CIFAR-10 files, no "
-            "mirror, no network): generated 10-class stripe images",
-            dataset,
-        ),
+    return _found(
+        dataset,
+        "CIFAR-10",
+        train,
         "standin",
+        "from the OFFLINE STAND-IN (no CIFAR-10 files, no "
+        "mirror, no network): generated 10-class stripe images",
     )
-
-
-def _tag(dataset: Any, source: str) -> Any:
-    dataset.source = source
-    return dataset
