@@ -17,14 +17,23 @@ KERNEL := pytorch-course
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.py))
 CHAPTER ?=
 
-# The read-only dataset mirror, when it sits beside the repository (as in CI).
+# The read-only dataset mirror: this is the one place that names its default, ../shared/data
+# beside the repository (as in CI), used when it exists. COURSE_DATA_MIRROR in the environment
+# wins; set to nothing, it means no mirror. `make -s print-mirror` prints the result (.ci/run
+# asks it whether to run `make reproduce`).
 COURSE_DATA_MIRROR ?= $(abspath $(wildcard ../shared/data))
 export COURSE_DATA_MIRROR
 
-.PHONY: help env lab test unit notebooks lint sync book slides browser reproduce bench clean
+# `make unit`: everything under tests/ that needs no network, no browser and no Jupyter kernel.
+# The browser tests (npm, JupyterLab, Chromium) and the slow ones of tests/test_harness.py
+# (pytest, mostly nbval kernels, in subprocesses: about a minute and a half) are left to `make test`.
+UNIT_MARKERS := not browser and not slow
 
-help: ## list the targets
-	@grep -hE '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+.PHONY: help env lab test unit notebooks lint sync book slides browser reproduce bench clean \
+  print-mirror
+
+help: ## list the targets and what each runs
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 # The environment is (re)built when its stamp is missing: first use, or a changed dependency list.
 $(STAMP):
@@ -46,32 +55,39 @@ $(STAMP):
 
 env: $(STAMP) ## create the environment (.venv) if it is missing or out of date
 
-lab: env ## open JupyterLab on the book (headless machines: open the printed URL)
+lab: env ## jupyter lab on notebooks/, the book's kernel the default (headless: open the printed URL)
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 \
 	  --MappingKernelManager.default_kernel_name=$(KERNEL) \
 	  $(if $(or $(DISPLAY),$(filter Darwin,$(shell uname -s))),,--no-browser) \
 	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
-test: env browser ## run every test: unit tests, pair sync, lint, every notebook (fast profile)
+test: env browser ## everything (CI): make lint, then pytest tests notebooks (all tests, every notebook by nbval)
 	$(MAKE) --no-print-directory lint
 	COURSE_PROFILE=fast COURSE_PROGRESS=0 $(BIN)/pytest tests notebooks
 
-unit: env ## unit and structure tests only (no notebook execution)
-	$(BIN)/pytest tests
+unit: env ## the quick run: pytest tests -m "not browser and not slow" (no kernel, browser, network)
+	$(BIN)/pytest tests -m "$(UNIT_MARKERS)"
 
-notebooks: env ## execute every notebook under nbval (fast profile); CHAPTER=07 for one
-	COURSE_PROFILE=fast COURSE_PROGRESS=0 $(BIN)/pytest notebooks/$(CHAPTER)*.ipynb
+notebooks: env ## pytest notebooks/*.ipynb: nbval, fast profile (CHAPTER=07 for one)
+	COURSE_PROFILE=fast COURSE_PROGRESS=0 $(BIN)/pytest $(SELECTED:.py=.ipynb)
 
-lint: env ## ruff over the package, the tests and the notebooks' .py sources
+lint: env ## ruff check (and format --check) of conftest.py, course_utils, tests, scripts, notebooks/*.py
 	$(BIN)/ruff check conftest.py course_utils tests scripts notebooks/*.py
 	$(BIN)/ruff format --check conftest.py course_utils tests scripts
 
 SELECTED = $(filter notebooks/$(CHAPTER)%,$(NOTEBOOKS))
+# A CHAPTER that names no notebook stops these targets at once, before anything is built or run.
+ifneq ($(filter sync book notebooks slides,$(MAKECMDGOALS)),)
+ifeq ($(SELECTED),)
+$(error no notebook matches CHAPTER=$(CHAPTER) (notebooks/$(CHAPTER)*.py); the chapters are \
+  $(foreach py,$(NOTEBOOKS),$(firstword $(subst _, ,$(notdir $(py))))))
+endif
+endif
 
-sync: env ## write each notebooks/NN_name.py into its .ipynb, outputs kept (CHAPTER=07 for one)
+sync: env ## jupytext --update --to ipynb: each .py into its .ipynb, outputs kept (CHAPTER=07 for one)
 	@for py in $(SELECTED); do $(BIN)/jupytext --quiet --update --to ipynb "$$py"; done
 
-book: sync ## re-execute every notebook in place in the full profile (CHAPTER=07 for one)
+book: sync ## make sync, then nbconvert --execute --inplace, full profile: the committed outputs (CHAPTER=07)
 	@for py in $(SELECTED); do \
 	  echo "== $$py"; start=$$(date +%s); \
 	  COURSE_PROFILE=full COURSE_PROGRESS=0 $(BIN)/jupyter nbconvert --to notebook --execute \
@@ -104,8 +120,7 @@ $(DECK_LIB)/.copied: node_modules/.package-lock.json
 	@tar -C node_modules/mathjax -cf - $(MATHJAX_PARTS) | tar -C $(DECK_LIB)/mathjax -xf -
 	@touch $@
 
-slides: env $(DECK_LIB)/.copied ## render reveal.js decks into build/slides, offline (CHAPTER=07 for one)
-	$(if $(SELECTED),,$(error no notebook matches CHAPTER=$(CHAPTER)))
+slides: env $(DECK_LIB)/.copied ## nbconvert --to slides: offline reveal.js decks of the committed outputs, build/slides (CHAPTER=07)
 	$(BIN)/jupyter nbconvert --to slides --log-level=WARN --output-dir=$(SLIDES_DIR) \
 	  --TemplateExporter.extra_template_basedirs=templates --template=course-slides \
 	  --no-prompt --SlidesExporter.reveal_theme=white \
@@ -117,7 +132,7 @@ slides: env $(DECK_LIB)/.copied ## render reveal.js decks into build/slides, off
 	  $(SELECTED:.py=.ipynb)
 	@echo "Decks in $(SLIDES_DIR)/ (open one in a browser; S opens the speaker notes)"
 
-browser: ## install Chromium for the browser tests when missing (Debian's package, as root)
+browser: ## apt-get install chromium (Debian, as root) for the browser tests, when it is missing
 	@if [ -x "$(COURSE_CHROMIUM)" ]; then exit 0; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
 	  echo "Installing Debian's chromium for the browser tests..."; \
@@ -126,11 +141,16 @@ browser: ## install Chromium for the browser tests when missing (Debian's packag
 	  echo "No Chromium at $(COURSE_CHROMIUM) (and no apt-get as root): browser tests will skip."; \
 	fi
 
-reproduce: env ## train the seeds' CIFAR-10 and MNIST recipes on the real data; writes results/RESULTS.md
+reproduce: env ## scripts/reproduce.py: the seeds' CIFAR-10 and MNIST recipes on the real data -> results/RESULTS.md
 	COURSE_PROGRESS=0 $(BIN)/python scripts/reproduce.py
 
-bench: env ## time an epoch of both seed nets: pure compute vs PIL DataLoader vs the fast path
+bench: env ## scripts/bench.py: an epoch of both seed nets, pure compute vs PIL DataLoader vs the fast path
 	COURSE_PROGRESS=0 $(BIN)/python scripts/bench.py
 
-clean: ## remove the environment, caches and build outputs (keeps data/)
-	rm -rf $(VENV) build node_modules .pytest_cache .ruff_cache course_utils.egg-info course_utils/__pycache__ tests/__pycache__
+print-mirror: ## print the dataset mirror the targets use (COURSE_DATA_MIRROR; empty: none)
+	@echo '$(COURSE_DATA_MIRROR)'
+
+clean: ## rm -rf .venv, node_modules, build/, every cache and .ipynb_checkpoints (keeps data/)
+	rm -rf $(VENV) build node_modules .pytest_cache .ruff_cache *.egg-info
+	find . \( -path ./data -o -path ./.git \) -prune -o -type d \( -name __pycache__ \
+	  -o -name .ipynb_checkpoints -o -name .pytest_cache -o -name .ruff_cache \) -prune -exec rm -rf {} +

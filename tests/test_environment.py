@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import re
+import sys
 import tomllib
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import yaml
@@ -57,3 +60,38 @@ def test_the_environment_running_the_tests_has_exactly_the_pinned_versions() -> 
     _, pins = _pyproject()
     installed = {name: version(name) for name in pins}
     assert installed == pins
+
+
+def _third_party_imports(path: Path) -> set[str]:
+    """Top-level names of the modules ``path`` imports that are neither stdlib nor relative."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names - set(sys.stdlib_module_names)
+
+
+def test_every_module_the_book_imports_comes_from_a_pinned_distribution() -> None:
+    """The package, the scripts, the notebooks and the tests import nothing that only arrives as
+    some other package's dependency, at whatever version that one allows."""
+    _, pins = _pyproject()
+    sources = [ROOT / "conftest.py"]
+    for folder, pattern in [
+        ("course_utils", "*.py"),
+        ("scripts", "*.py"),
+        ("notebooks", "[0-9][0-9]_*.py"),
+        ("tests", "**/*.py"),
+    ]:
+        sources += sorted((ROOT / folder).glob(pattern))
+    # Modules of this repository: the package, and the helpers the tests import by name.
+    local = {"course_utils"} | {path.stem for path in sources}
+    distributions = packages_distributions()
+    unpinned = {}
+    for path in sources:
+        for name in sorted(_third_party_imports(path) - local):
+            provided_by = {d.lower() for d in distributions.get(name, [])}
+            if not provided_by & set(pins):
+                unpinned.setdefault(name, []).append(str(path.relative_to(ROOT)))
+    assert not unpinned, f"imported but not pinned in pyproject.toml: {unpinned}"

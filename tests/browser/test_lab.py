@@ -1,15 +1,22 @@
 """Smoke test of `make lab`: the server starts as `make lab` starts it (headless, on a free
 loopback port, with a token), runs chapter 00 in the book's kernel, renders it in Chromium,
-offers RISE's live slides, and stops cleanly."""
+offers RISE's live slides, and stops cleanly.
+
+`make lab` runs in a process group of its own, which is stopped as a whole (make, jupyter-lab)
+whichever way the run ends: the fixture's teardown, interpreter exit, or a SIGTERM to pytest."""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import functools
 import json
 import os
 import secrets
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 import uuid
@@ -48,6 +55,47 @@ class Lab:
         return json.loads(text) if text else None
 
 
+def _stop(process: subprocess.Popen, grace: float = 30) -> None:
+    """SIGTERM to the server's whole process group (`make lab` and the jupyter-lab it runs:
+    make only waits for its child), SIGKILL to whatever is left after ``grace`` seconds.
+    Every wait has a timeout: this also runs inside a signal handler."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=grace)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def _stopped_on_every_exit(process: subprocess.Popen) -> Iterator[None]:
+    """Stops ``process``'s group when the block ends, at interpreter exit, and on SIGTERM (then
+    the signal goes on to the handler that was there before, by default terminating pytest)."""
+    at_exit = functools.partial(_stop, process, 10)
+    atexit.register(at_exit)
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        _stop(process, 10)
+        signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            os.kill(os.getpid(), signum)
+
+    if previous != signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        _stop(process)
+        atexit.unregister(at_exit)
+        if signal.getsignal(signal.SIGTERM) is on_sigterm:
+            signal.signal(signal.SIGTERM, previous)
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -83,7 +131,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             start_new_session=True,
         )
     server = Lab(f"http://127.0.0.1:{env['JUPYTER_PORT']}", env["JUPYTER_TOKEN"], process, log)
-    try:
+    with _stopped_on_every_exit(process):  # the last test stops it through the API first
         deadline = time.monotonic() + 120
         while True:
             assert process.poll() is None, f"`make lab` exited:\n{log.read_text()[-3000:]}"
@@ -94,14 +142,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             except OSError:
                 time.sleep(0.3)
         yield server
-    finally:
-        if process.poll() is None:  # the last test stops it; this is the fallback
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
 
 
 def test_the_books_kernel_is_the_default(lab: Lab) -> None:
@@ -234,3 +274,88 @@ def test_the_server_stops_cleanly(lab: Lab) -> None:
     lab.api("/api/shutdown", "POST")
     assert lab.process.wait(timeout=60) == 0
     assert "Shutting down" in lab.log.read_text()
+
+
+# --------------------------------------------------------------------------- a terminated run
+
+
+def _processes_with(variable: str, under: Path) -> dict[int, str]:
+    """Live processes (pid: command line) whose environment sets ``variable`` to a path under
+    ``under``: here, everything a lab fixture started (make, jupyter-lab, kernels)."""
+    found = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                continue  # a zombie: gone, only not yet reaped
+            environ = (proc / "environ").read_bytes().split(b"\0")
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:  # it ended meanwhile, or is not ours to read
+            continue
+        prefix = f"{variable}={under}{os.sep}".encode()
+        if any(entry.startswith(prefix) for entry in environ):
+            found[int(proc.name)] = command
+    return found
+
+
+def _answers(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc (Linux)")
+def test_a_terminated_test_run_leaves_no_server_behind(tmp_path: Path) -> None:
+    """pytest on the kernel tests in a subprocess, sent SIGTERM as soon as its server answers:
+    the run terminates, and no `make lab`, jupyter-lab or kernel of that server is left."""
+    basetemp = tmp_path / "run"
+    here = Path(__file__).relative_to(ROOT)
+    run = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            # The two tests that need no Chromium: a few seconds of work once the server answers.
+            f"{here}::test_the_books_kernel_is_the_default",
+            f"{here}::test_chapter_00_runs_in_the_servers_kernel",
+            "-q",
+            "-p",
+            "no:randomly",
+            "--basetemp",
+            str(basetemp),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    port = None
+    try:
+        deadline = time.monotonic() + 180
+        while port is None or not _answers(port):
+            assert run.poll() is None, f"the run ended first:\n{run.communicate()[0][-3000:]}"
+            assert time.monotonic() < deadline, "no server after 180 s"
+            time.sleep(0.2)
+            for pid in _processes_with("JUPYTER_CONFIG_DIR", basetemp):
+                environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+                ports = [e.split(b"=", 1)[1] for e in environ if e.startswith(b"JUPYTER_PORT=")]
+                port = int(ports[0]) if ports else port
+        run.send_signal(signal.SIGTERM)
+        output = run.communicate(timeout=120)[0]
+        assert run.returncode == -signal.SIGTERM, output[-3000:]
+        deadline = time.monotonic() + 20  # kernels notice a gone server within a second or two
+        while (left := _processes_with("JUPYTER_CONFIG_DIR", basetemp)) and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.5)
+        assert left == {}, f"left running after SIGTERM: {left}"
+        assert not _answers(port)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGKILL)
+        for pid in _processes_with("JUPYTER_CONFIG_DIR", basetemp):  # what the test found
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        run.wait(timeout=30)
