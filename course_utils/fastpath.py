@@ -1,8 +1,9 @@
 """The book's fast path: decode a dataset once into tensors, then batch straight from memory.
 
 A DataLoader over PIL images decodes and converts every image on every epoch; for small images
-that costs more than the network itself. ``as_tensors`` does it once (cached in the data
-directory) and ``TensorBatches`` iterates shuffled mini-batches already on the training device.
+that costs more than the network itself. ``as_tensors`` does it once and ``TensorBatches``
+iterates shuffled mini-batches already on the training device. Chapter 05 measures the gain and
+builds both by hand; Chapters 07 and 08 train from them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 import torch
 from torchvision.transforms.functional import pil_to_tensor
 
-from course_utils.profile import data_dir
+__all__ = ["as_tensors", "TensorBatches"]
 
 
 def _uint8_images(dataset: Any) -> torch.Tensor:
@@ -37,28 +38,14 @@ def as_tensors(
     mean: Sequence[float],
     std: Sequence[float],
     device: torch.device | str = "cpu",
-    cache_name: str | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Return ``(images, labels)``: float images (N,C,H,W) scaled to [0,1] and normalised with
     ``mean``/``std`` (as ``ToTensor`` + ``Normalize`` would), and int64 labels, on ``device``.
 
-    With ``cache_name`` the decoded uint8 images are kept in ``<data dir>/tensors/`` so a rerun
-    skips decoding; the cache is keyed by the dataset's length and by whether it is the offline
-    stand-in (the real data gives one cache, whether it came from the mirror or a download).
+    Decoding reads the dataset's raw ``.data`` array when it has one (fast), else every item.
     """
-    cache = None
-    if cache_name:
-        kind = "standin" if getattr(dataset, "source", None) == "standin" else "real"
-        cache = data_dir() / "tensors" / f"{cache_name}-{kind}-{len(dataset)}.pt"
-    if cache is not None and cache.exists():
-        saved = torch.load(cache, weights_only=True)
-        images, labels = saved["images"], saved["labels"]
-    else:
-        images = _uint8_images(dataset)
-        labels = torch.as_tensor(np.asarray(dataset.targets), dtype=torch.int64)
-        if cache is not None:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            torch.save({"images": images, "labels": labels}, cache)
+    images = _uint8_images(dataset)
+    labels = torch.as_tensor(np.asarray(dataset.targets), dtype=torch.int64)
     if images.shape[1] != len(mean) or len(mean) != len(std):
         raise ValueError(
             f"images have {images.shape[1]} channels but mean/std have "

@@ -1,21 +1,23 @@
-"""The book's one switch, ``COURSE_PROFILE=full|fast``, and where data lives.
+"""The book's one switch, ``COURSE_PROFILE=full|fast``, and each chapter's settings under it.
 
 ``full`` (the default) is what a student runs: the seeds' real settings.
 ``fast`` shrinks epochs and data so the whole book executes in minutes (tests, CI).
-Notebooks read every number that depends on the profile from :func:`settings`.
+Notebooks read every number that depends on the profile from :func:`settings` (Chapter 00 shows
+how); where files live is :mod:`course_utils.paths`, every ``COURSE_*`` variable
+:mod:`course_utils.config`.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from collections.abc import Mapping
 from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
-PROFILES = ("full", "fast")
+from course_utils import config
 
-#: The repository root: ``course_utils`` sits directly below it.
-REPO_ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["PROFILES", "SETTINGS", "current_profile", "settings"]
+
+PROFILES = config.PROFILES
 
 # Per-chapter settings, one dict per profile. Keys are chapter tags ("00", "01", ...).
 _SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
@@ -76,7 +78,18 @@ _SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "fast": {"epochs": 2, "train_images": 6_000},
     },
 }
-SETTINGS = MappingProxyType(_SETTINGS)
+
+
+def _frozen(value: Any) -> Any:
+    """``value`` with every dict inside it made a read-only view, all the way down."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({key: _frozen(item) for key, item in value.items()})
+    return value
+
+
+#: The settings table, read-only at every level (``SETTINGS["07"]["full"]["epochs"] = 99`` fails).
+SETTINGS: Mapping[str, Mapping[str, Mapping[str, Any]]] = _frozen(_SETTINGS)
+del _SETTINGS
 
 
 def current_profile() -> str:
@@ -84,44 +97,16 @@ def current_profile() -> str:
 
     An unknown value is an error rather than a silent fallback, so a typo in CI is caught.
     """
-    profile = os.environ.get("COURSE_PROFILE", "full").strip().lower() or "full"
-    if profile not in PROFILES:
-        raise ValueError(
-            f"COURSE_PROFILE={profile!r} is not a profile; use one of {', '.join(PROFILES)}"
-        )
-    return profile
+    return config.profile()
 
 
 def settings(chapter: str) -> SimpleNamespace:
     """Return the settings of ``chapter`` (e.g. ``"07"``) for the active profile.
 
-    The result is a namespace so a notebook reads ``cfg.epochs`` rather than ``cfg["epochs"]``;
-    it also carries ``profile`` so a notebook can say which one it runs.
+    The result is a fresh namespace so a notebook reads ``cfg.epochs`` rather than
+    ``cfg["epochs"]``; it also carries ``profile`` so a notebook can say which one it runs.
     """
-    if chapter not in _SETTINGS:
-        raise KeyError(f"no settings for chapter {chapter!r}; known: {sorted(_SETTINGS)}")
+    if chapter not in SETTINGS:
+        raise KeyError(f"no settings for chapter {chapter!r}; known: {sorted(SETTINGS)}")
     profile = current_profile()
-    return SimpleNamespace(profile=profile, **_SETTINGS[chapter][profile])
-
-
-def data_dir() -> Path:
-    """Return the book's own, git-ignored data directory (``COURSE_DATA_DIR``, default ``data/``).
-
-    Downloads, files unpacked from the mirror and tensor caches all go here; it is created on use.
-    """
-    configured = os.environ.get("COURSE_DATA_DIR")
-    path = Path(configured).expanduser() if configured else REPO_ROOT / "data"
-    path.mkdir(parents=True, exist_ok=True)
-    return path.resolve()
-
-
-def mirror_dir() -> Path | None:
-    """Return the read-only dataset mirror named by ``COURSE_DATA_MIRROR``, or None if unset/absent.
-
-    The book only ever reads from the mirror; nothing is written into it.
-    """
-    configured = os.environ.get("COURSE_DATA_MIRROR")
-    if not configured:
-        return None
-    path = Path(configured).expanduser().resolve()
-    return path if path.is_dir() else None
+    return SimpleNamespace(profile=profile, **SETTINGS[chapter][profile])

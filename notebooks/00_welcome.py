@@ -97,7 +97,8 @@
 # not a silent fallback).
 
 # %% slideshow={"slide_type": "fragment"}
-from course_utils.profile import current_profile, data_dir, mirror_dir, settings
+from course_utils.paths import data_dir, mirror_dir
+from course_utils.profile import current_profile, settings
 
 cfg = settings("00")
 print("active profile:", current_profile())
@@ -125,7 +126,8 @@ os.environ["COURSE_PROFILE"] = saved or "full"     # ...and put it back
 #    (`data/` in the repository, or wherever `COURSE_DATA_DIR` points);
 # 2. **mirror**: a read-only copy named by `COURSE_DATA_MIRROR`; its files are checked
 #    (md5) and unpacked into the data folder, and nothing is ever written into the mirror;
-# 3. **download**: torchvision's own download, with a short timeout so that no cell hangs;
+# 3. **download**: the files torchvision downloads, fetched with a short timeout for each network
+#    operation and a deadline for the whole download, so that no cell hangs;
 # 4. **offline stand-in**: with no files, no mirror and no network you get a small look-alike
 #    (scikit-learn's 8×8 digits scaled to 28×28), with the same shapes and classes. Every chapter
 #    still runs, but accuracies measured on it are not the book's numbers. The printed line says
@@ -211,7 +213,7 @@ images = torch.stack([to_tensor(ds[i][0]) for i in range(cfg.demo_images)])  # (
 labels = targets[: cfg.demo_images]
 print("batch shape:", tuple(images.shape), "| pixel range:", images.min().item(), "to",
       images.max().item())
-figure = show_images(images, labels=labels, classes=ds.classes, ncols=8)
+show_images(images, labels=labels, classes=ds.classes, ncols=8)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What a deep-learning framework gives you
@@ -298,7 +300,7 @@ print(f"by hand : df/dx1 = {by_hand[0].item():.4f}, df/dx2 = {by_hand[1].item():
 # hands the arithmetic to them: **BLAS** (here Intel's **MKL**) and **oneDNN** on the CPU,
 # **cuBLAS** and **cuDNN** on NVIDIA GPUs. First, which ones your build has; then what a kernel
 # buys: the same 64×64 matrix product in pure Python and through BLAS. (Both outputs depend on
-# the machine; the assert only checks that the library is far ahead.)
+# the machine, and on a busy one the gap shrinks, so nothing here asserts a timing.)
 
 # %% slideshow={"slide_type": "-"}
 print("MKL (CPU BLAS)    :", torch.backends.mkl.is_available())
@@ -325,7 +327,6 @@ t_torch = min(timeit.repeat(lambda: A @ B, number=100, repeat=3)) / 100
 print(f"pure Python {t_python * 1e3:.1f} ms, torch {t_torch * 1e6:.1f} µs: "
       f"{t_python / t_torch:,.0f}× faster")
 assert torch.allclose(torch.tensor(matmul_python(A.tolist(), B.tolist())), A @ B, atol=1e-4)
-assert t_python > 10 * t_torch
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Static and dynamic graphs

@@ -282,7 +282,7 @@ assert train_acc > 0.68 and val_acc > 0.6
 # the best source on this machine and prints one line saying which.
 
 # %% slideshow={"slide_type": "-"}
-from course_utils.data import mnist
+from course_utils.data import is_standin, mnist
 
 mnist_train = mnist(train=True)  # no transform: items are (PIL image, label)
 image, label = mnist_train[0]
@@ -353,7 +353,7 @@ all_pixels = torch.as_tensor(mnist_train.data).float() / 255  # (60000, 28, 28) 
 mnist_mean, mnist_std = all_pixels.mean().item(), all_pixels.std().item()
 print(f"MNIST train: mean {mnist_mean:.4f}, std {mnist_std:.4f} over {all_pixels.numel():,} pixels")
 assert 0.05 < mnist_mean < 0.5 and 0.1 < mnist_std < 0.5
-if mnist_train.source != "standin":  # the real MNIST
+if not is_standin(mnist_train):  # the real MNIST
     assert round(mnist_mean, 4) == 0.1307 and round(mnist_std, 4) == 0.3081
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
@@ -383,7 +383,7 @@ print("images:", tuple(images.shape), images.dtype, "| labels:", tuple(labels.sh
 # %% slideshow={"slide_type": "-"}
 from course_utils.plots import show_images
 
-figure = show_images(images, labels, mean=(0.5,), std=(0.5,), ncols=8)
+show_images(images, labels, mean=(0.5,), std=(0.5,), ncols=8)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Worker processes: `num_workers`
@@ -552,7 +552,7 @@ stand_images = torch.stack([standin[i][0] for i in range(8)])
 real_images = torch.stack([transforms.ToTensor()(mnist_train[i][0]) for i in range(8)])
 both_labels = [int(t) for t in mnist_train.targets[:8]] + standin.targets[:8]
 # top row: the MNIST used in this chapter; bottom row: the stand-in
-figure = show_images(torch.cat([real_images, stand_images]), both_labels, ncols=8)
+show_images(torch.cat([real_images, stand_images]), both_labels, ncols=8)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The fast path: decode once, batch from memory
@@ -563,7 +563,7 @@ figure = show_images(torch.cat([real_images, stand_images]), both_labels, ncols=
 #
 # - `as_tensors(dataset, mean, std, device)` returns all images as one float tensor
 #   `(N, C, H, W)`, scaled and normalised exactly like `ToTensor` + `Normalize`, and the labels
-#   (with `cache_name=` it keeps the decoded images on disk, for the slow-to-decode CIFAR-10);
+#   (it reads the dataset's raw `.data` array, so even CIFAR-10's 50,000 images take a moment);
 # - `TensorBatches(images, labels, batch_size, shuffle, generator)` serves mini-batches from them,
 #   reshuffled every epoch, like a DataLoader.
 #

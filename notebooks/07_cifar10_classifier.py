@@ -49,12 +49,13 @@ from torch.utils.data import DataLoader, Subset
 from torchvision import transforms
 from torchvision.transforms import v2
 
-from course_utils.data import cifar10
+from course_utils.data import cifar10, is_standin
 from course_utils.device import pick_device, seed_everything
 from course_utils.fastpath import TensorBatches, as_tensors
 from course_utils.models import BlitzNet, count_parameters
+from course_utils.paths import data_dir
 from course_utils.plots import plot_confusion_matrix, plot_history, show_images
-from course_utils.profile import data_dir, settings
+from course_utils.profile import settings
 from course_utils.training import confusion_matrix, evaluate, fit, per_class_accuracy, predict
 
 cfg = settings("07")
@@ -87,7 +88,7 @@ transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize(MEAN
 trainset = cifar10(train=True, transform=transform)
 testset = cifar10(train=False, transform=transform)
 classes = trainset.classes
-STANDIN = trainset.source == "standin"
+STANDIN = is_standin(trainset)
 if STANDIN:
     print(
         "NOTICE: no CIFAR-10 files and no network, so this run uses the OFFLINE STAND-IN: "
@@ -144,7 +145,7 @@ print(f"test:  {len(test_subset):,} images in {len(testloader):,} mini-batches o
 
 # %% slideshow={"slide_type": "-"}
 grid = torch.stack([trainset[i][0] for i in range(16)])
-figure = show_images(grid, trainset.targets[:16], classes, mean=MEAN, std=STD, ncols=8)
+show_images(grid, trainset.targets[:16], classes, mean=MEAN, std=STD, ncols=8)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The network
@@ -397,7 +398,7 @@ with torch.no_grad():
 predicted = outputs.argmax(dim=1)
 print("GroundTruth:", " ".join(f"{classes[j]:>10s}" for j in labels))
 print("Predicted:  ", " ".join(f"{classes[j]:>10s}" for j in predicted))
-figure = show_images(images, labels, classes, mean=MEAN, std=STD, predictions=predicted)
+show_images(images, labels, classes, mean=MEAN, std=STD, predictions=predicted)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Accuracy on the whole test set
@@ -491,7 +492,7 @@ matrix = confusion_matrix(torch.cat(all_predicted), torch.cat(all_labels), num_c
 assert torch.allclose(per_class_accuracy(matrix), blitz_per_class)
 
 # %% slideshow={"slide_type": "subslide"}
-figure = plot_confusion_matrix(matrix, classes, title="The blitz CNN on the test set")
+plot_confusion_matrix(matrix, classes, title="The blitz CNN on the test set")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Read the matrix row by row: the dark cells off the diagonal are the confusions. In the
@@ -735,8 +736,8 @@ class Augmented:
 torch.manual_seed(0)
 originals = train_x[:8]
 augmented = torch.stack([augment(image) for image in originals])
-figure = show_images(torch.cat([originals, augmented]), torch.cat([train_y[:8], train_y[:8]]),
-                     classes, mean=CIFAR_MEAN, std=CIFAR_STD)
+show_images(torch.cat([originals, augmented]), torch.cat([train_y[:8], train_y[:8]]),
+            classes, mean=CIFAR_MEAN, std=CIFAR_STD)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The network
@@ -838,7 +839,7 @@ print(f"{gf_seconds / 60:.1f} min in all, {gf_seconds / cfg.gf_epochs:.0f} s per
       "(augmentation and test evaluation included)")
 
 # %% slideshow={"slide_type": "subslide"}
-figure = plot_history(history, title="Going further: augmentation, batch norm, cosine LR")
+plot_history(history, title="Going further: augmentation, batch norm, cosine LR")
 
 # %% slideshow={"slide_type": "fragment"}
 gf_accuracy = history["test_accuracy"][-1]

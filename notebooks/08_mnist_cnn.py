@@ -57,10 +57,10 @@ print(f"torch {torch.__version__}, profile {cfg.profile!r}, settings {vars(cfg)}
 # (scaled to [0, 1]), so that the network's inputs have mean 0 and standard deviation 1.
 
 # %% slideshow={"slide_type": "-"}
-from course_utils.data import mnist
+from course_utils.data import is_standin, mnist
 
 train_set, test_set = mnist(train=True), mnist(train=False)
-ON_STANDIN = train_set.source == "standin"
+ON_STANDIN = is_standin(train_set)
 if ON_STANDIN:
     print(
         "NOTICE: the real MNIST is not available, so this run uses the OFFLINE STAND-IN "
@@ -98,7 +98,7 @@ print(f"test:  {len(x_test):,} images; one image is {tuple(x_train.shape[1:])}")
 # %% slideshow={"slide_type": "fragment"}
 from course_utils.plots import show_images
 
-figure = show_images(x_train[:16], y_train[:16], mean=MNIST_MEAN, std=MNIST_STD)
+show_images(x_train[:16], y_train[:16], mean=MNIST_MEAN, std=MNIST_STD)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The network, with the shape of every layer
@@ -357,7 +357,7 @@ _, predicted, targets = predict(model, test_loader, device)
 wrong = (predicted != targets).nonzero().squeeze(1)
 print(f"{len(wrong)} of {len(targets):,} test digits misclassified")
 show = wrong[:24]
-figure = show_images(
+show_images(
     x_test[show.to(x_test.device)],
     targets[show],
     predictions=predicted[show],

@@ -9,24 +9,31 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.device import pick_device, seed_everything
-
-
-@pytest.fixture(autouse=True)
-def _no_device_env(monkeypatch):
-    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+from course_utils.config import ConfigError
+from course_utils.device import DeviceUnavailableError, pick_device, seed_everything
 
 
 @pytest.fixture
 def no_gpu(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
 
 
 @pytest.fixture
 def fake_cuda(monkeypatch):
+    """One fake CUDA GPU (and no MPS); nothing here touches a real driver."""
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "Fake GPU 9000")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+
+
+@pytest.fixture
+def fake_mps(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
 
 
 @pytest.fixture
@@ -49,27 +56,13 @@ def _one_line(capsys) -> str:
     return lines[0]
 
 
-# ---------------------------------------------------------------------------------- pick_device
-
-
-def test_pick_device_on_this_machine(capsys):
-    if torch.cuda.is_available():
-        expected = "cuda"
-    elif torch.backends.mps.is_available():
-        expected = "mps"
-    else:
-        expected = "cpu"
-    device = pick_device()
-    assert isinstance(device, torch.device)
-    assert device.type == expected
-    assert _one_line(capsys).startswith(f"Using device: {expected} (")
+# ------------------------------------------------------------------- pick_device: nothing asked
 
 
 def test_pick_device_without_gpu_is_cpu(no_gpu, capsys):
     assert pick_device() == torch.device("cpu")
-    line = _one_line(capsys)
     threads = torch.get_num_threads()
-    assert line == f"Using device: cpu (no GPU found; {threads} CPU threads)"
+    assert _one_line(capsys) == f"Using device: cpu (no GPU found; {threads} CPU threads)"
 
 
 def test_pick_device_prefers_cuda(fake_cuda, capsys):
@@ -77,40 +70,117 @@ def test_pick_device_prefers_cuda(fake_cuda, capsys):
     assert _one_line(capsys) == "Using device: cuda (GPU found: Fake GPU 9000)"
 
 
-def test_pick_device_uses_mps_without_cuda(monkeypatch, capsys):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+def test_pick_device_prefers_cuda_over_mps(fake_cuda, monkeypatch, capsys):
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert pick_device() == torch.device("cuda")
+    assert "Fake GPU 9000" in _one_line(capsys)
+
+
+def test_pick_device_uses_mps_without_cuda(fake_mps, capsys):
     assert pick_device() == torch.device("mps")
-    assert "MPS" in _one_line(capsys)
+    assert _one_line(capsys) == "Using device: mps (Apple GPU (MPS) found)"
+
+
+def test_pick_device_quiet(no_gpu, capsys):
+    assert pick_device(prefer="cpu", verbose=False) == torch.device("cpu")
+    assert pick_device(verbose=False) == torch.device("cpu")
+    assert capsys.readouterr().out == ""
+
+
+# --------------------------------------------------------------- pick_device: a device asked for
 
 
 def test_prefer_cpu_wins_over_a_gpu(fake_cuda, capsys):
     assert pick_device(prefer="cpu") == torch.device("cpu")
-    assert _one_line(capsys) == "Using device: cpu (requested)"
+    assert _one_line(capsys) == "Using device: cpu (requested by prefer='cpu')"
 
 
 def test_course_device_env_is_honoured(fake_cuda, monkeypatch, capsys):
-    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    monkeypatch.setenv("COURSE_DEVICE", "CPU")
     assert pick_device() == torch.device("cpu")
-    assert _one_line(capsys).endswith("(requested)")
+    assert _one_line(capsys) == "Using device: cpu (requested by COURSE_DEVICE=cpu)"
 
 
-def test_prefer_wins_over_env(monkeypatch, capsys):
-    monkeypatch.setenv("COURSE_DEVICE", "meta")
-    assert pick_device(prefer="cpu") == torch.device("cpu")
-    monkeypatch.setenv("COURSE_DEVICE", "meta")
-    assert pick_device() == torch.device("meta")
+def test_prefer_wins_over_env(fake_cuda, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_DEVICE", "cuda")
+    assert pick_device(prefer="cpu", verbose=False) == torch.device("cpu")
+    assert pick_device(verbose=False) == torch.device("cuda")
 
 
-def test_pick_device_quiet(capsys):
-    pick_device(prefer="cpu", verbose=False)
-    pick_device(verbose=False)
+def test_prefer_ignores_an_invalid_env(no_gpu, monkeypatch):
+    monkeypatch.setenv("COURSE_DEVICE", "tpu")
+    assert pick_device(prefer="cpu", verbose=False) == torch.device("cpu")
+
+
+@pytest.mark.parametrize("request_", ["cuda", "cuda:0", torch.device("cuda:0")])
+def test_requested_cuda_that_is_present(fake_cuda, capsys, request_):
+    assert pick_device(prefer=request_) == torch.device(str(request_))
+    assert _one_line(capsys).startswith(f"Using device: {torch.device(str(request_))} (requested")
+
+
+def test_requested_mps_that_is_present(fake_mps, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_DEVICE", "mps")
+    assert pick_device() == torch.device("mps")
+    assert _one_line(capsys) == "Using device: mps (requested by COURSE_DEVICE=mps)"
+
+
+def test_env_cuda_without_a_gpu_fails_at_once(no_gpu, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_DEVICE", "cuda")
+    with pytest.raises(DeviceUnavailableError) as caught:
+        pick_device()
+    message = str(caught.value)
+    assert isinstance(caught.value, RuntimeError)
+    assert "COURSE_DEVICE=cuda" in message
+    assert "this machine has: cpu." in message  # what there is
+    assert "unset COURSE_DEVICE" in message and "COURSE_DEVICE=cpu" in message  # the fix
+    assert capsys.readouterr().out == ""  # no "Using device: cuda (requested)" first
+
+
+def test_prefer_cuda_without_a_gpu_fails_at_once(fake_mps, capsys):
+    with pytest.raises(DeviceUnavailableError) as caught:
+        pick_device(prefer="cuda")
+    message = str(caught.value)
+    assert "prefer='cuda'" in message
+    assert "this machine has: mps, cpu." in message
+    assert "prefer='cpu'" in message
+    assert "COURSE_DEVICE" not in message  # the setting that asked, not the other one
     assert capsys.readouterr().out == ""
 
 
-def test_pick_device_rejects_a_bad_name():
-    with pytest.raises(RuntimeError):
-        pick_device(prefer="not-a-device", verbose=False)
+@pytest.mark.parametrize("request_", ["cuda:1", "cuda:7"])
+def test_cuda_index_beyond_the_gpus_fails(fake_cuda, monkeypatch, request_):
+    monkeypatch.setenv("COURSE_DEVICE", request_)
+    with pytest.raises(DeviceUnavailableError) as caught:
+        pick_device()
+    message = str(caught.value)
+    assert f"COURSE_DEVICE={request_}" in message
+    assert "has 1 (cuda:0 to cuda:0)" in message
+    assert "this machine has: cuda:0 (Fake GPU 9000), cpu." in message
+
+
+@pytest.mark.parametrize("how", ["env", "prefer"])
+def test_mps_without_mps_fails(fake_cuda, monkeypatch, how):
+    if how == "env":
+        monkeypatch.setenv("COURSE_DEVICE", "mps")
+    with pytest.raises(DeviceUnavailableError) as caught:
+        pick_device(prefer="mps" if how == "prefer" else None)
+    message = str(caught.value)
+    assert ("COURSE_DEVICE=mps" if how == "env" else "prefer='mps'") in message
+    assert "MPS" in message
+    assert "this machine has: cuda:0 (Fake GPU 9000), cpu." in message
+
+
+@pytest.mark.parametrize("name", ["tpu", "gpu", "cuda:x", "meta"])
+def test_invalid_env_names_the_variable_and_its_values(no_gpu, monkeypatch, name):
+    monkeypatch.setenv("COURSE_DEVICE", name)
+    with pytest.raises(ConfigError, match=rf"COURSE_DEVICE='{name}'.*cpu, cuda, mps"):
+        pick_device(verbose=False)
+
+
+@pytest.mark.parametrize("name", ["tpu", "gpu", "cuda:x", "meta", "not-a-device"])
+def test_invalid_prefer_names_the_argument_and_its_values(no_gpu, name):
+    with pytest.raises(ValueError, match=rf"prefer='{name}'.*cpu, cuda, mps"):
+        pick_device(prefer=name, verbose=False)
 
 
 # ------------------------------------------------------------------------------- seed_everything

@@ -1,6 +1,9 @@
-"""Unit tests of course_utils.models: output shapes, parameter counts, the widened blitz net."""
+"""Unit tests of course_utils.models: output shapes, parameter counts, the widened blitz net,
+and the input-shape check that says what was expected, what came, and the fix."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 import torch
@@ -39,11 +42,6 @@ def test_blitz_widened(c1: int, c2: int) -> None:
     assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
 
 
-def test_blitz_keyword_signature() -> None:
-    # Chapter 07 calls it by keyword; the defaults are the tutorial's 6/16 channels.
-    assert count_parameters(BlitzNet(conv1_channels=6, conv2_channels=16)) == 62_006
-
-
 def test_mnist_convnet_output_is_log_softmax() -> None:
     torch.manual_seed(0)
     out = MnistConvNet()(torch.randn(5, 1, 28, 28))
@@ -77,3 +75,57 @@ def test_count_parameters_skips_frozen() -> None:
     for p in model.fc3.parameters():
         p.requires_grad_(False)
     assert count_parameters(model) == 62_006 - (84 * 10 + 10)
+
+
+# ------------------------------------------------------------------------- the input-shape check
+
+BLITZ_MISTAKES = [
+    ((3, 32, 32), r"x\.unsqueeze\(0\)"),  # one image, no batch dimension
+    ((4, 32, 32), r"no channel dimension.*3 channels \(RGB\)"),
+    ((4, 32, 32, 3), r"channels come last.*x\.permute\(0, 3, 1, 2\)"),
+    ((4, 1, 32, 32), r"3 channels \(RGB\), these have 1"),
+    ((4, 3, 28, 28), r"32×32 pixels, these are 28×28: resize"),
+    ((32, 32), r"4 dimensions, this tensor has 2"),
+    ((2, 4, 3, 32, 32), r"4 dimensions, this tensor has 5"),
+]
+
+MNIST_MISTAKES = [
+    ((1, 28, 28), r"x\.unsqueeze\(0\)"),  # one image, no batch dimension
+    ((5, 28, 28), r"without a channel dimension.*x\.unsqueeze\(1\)"),
+    ((28, 28), r"x\.view\(1, 1, \*x\.shape\)"),
+    ((5, 28, 28, 1), r"x\.permute\(0, 3, 1, 2\)"),
+    ((5, 3, 28, 28), r"1 channel \(grey\), these have 3"),
+    ((5, 1, 32, 32), r"28×28 pixels, these are 32×32: resize"),
+]
+
+
+@pytest.mark.parametrize(("c1", "c2"), [(6, 16), (64, 128)])
+@pytest.mark.parametrize(("shape", "fix"), BLITZ_MISTAKES)
+def test_blitz_rejects_a_wrong_shape_with_the_fix(c1, c2, shape, fix) -> None:
+    with pytest.raises(ValueError, match=r"expects .* shaped \(N, 3, 32, 32\)") as caught:
+        BlitzNet(c1, c2)(torch.zeros(shape))
+    message = str(caught.value)
+    assert f"got {shape}" in message
+    assert re.search(fix, message), message
+
+
+@pytest.mark.parametrize(("shape", "fix"), MNIST_MISTAKES)
+def test_mnist_rejects_a_wrong_shape_with_the_fix(shape, fix) -> None:
+    with pytest.raises(ValueError, match=r"expects .* shaped \(N, 1, 28, 28\)") as caught:
+        MnistConvNet()(torch.zeros(shape))
+    message = str(caught.value)
+    assert f"got {shape}" in message
+    assert re.search(fix, message), message
+
+
+def test_the_suggested_fixes_work() -> None:
+    assert BlitzNet()(torch.zeros(3, 32, 32).unsqueeze(0)).shape == (1, 10)
+    assert BlitzNet()(torch.zeros(4, 32, 32, 3).permute(0, 3, 1, 2)).shape == (4, 10)
+    assert MnistConvNet()(torch.zeros(5, 28, 28).unsqueeze(1)).shape == (5, 10)
+    x = torch.zeros(28, 28)
+    assert MnistConvNet()(x.view(1, 1, *x.shape)).shape == (1, 10)
+
+
+def test_an_empty_batch_is_still_a_batch() -> None:
+    assert BlitzNet()(torch.zeros(0, 3, 32, 32)).shape == (0, 10)
+    assert MnistConvNet()(torch.zeros(0, 1, 28, 28)).shape == (0, 10)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import math
+import multiprocessing
+import signal
+from pathlib import Path
 
 import pytest
+import resume_worker  # tests/unit/resume_worker.py
 import torch
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
 
 from course_utils.checkpoint import CheckpointError, load_checkpoint
 from course_utils.fastpath import TensorBatches
@@ -23,11 +28,6 @@ from course_utils.training import (
 
 HISTORY_KEYS = {"train_loss", "train_accuracy"}
 TEST_KEYS = {"test_loss", "test_accuracy"}
-
-
-@pytest.fixture(autouse=True)
-def _quiet(monkeypatch):
-    monkeypatch.setenv("COURSE_PROGRESS", "0")
 
 
 def cluster_batches(seed: int = 0, shuffle: bool = True) -> TensorBatches:
@@ -350,3 +350,171 @@ def test_fit_refuses_the_checkpoint_of_another_model(tmp_path):
     other_optimizer = torch.optim.SGD(other.parameters(), lr=0.05)
     with pytest.raises(CheckpointError, match="Delete"):
         fit(other, cluster_batches(), other_optimizer, nn.CrossEntropyLoss(), 2, checkpoint=path)
+
+
+# ------------------------------------------------------------------------- fit: exact resume
+
+
+def run_worker(checkpoint: Path, result: Path, kill_at: int | None = None) -> int | None:
+    """Run resume_worker.train in a forked process; return its exit code (-9: SIGKILLed)."""
+    process = multiprocessing.get_context("fork").Process(
+        target=resume_worker.train, args=(str(checkpoint), str(result), kill_at)
+    )
+    process.start()
+    process.join(timeout=60)
+    if process.is_alive():  # hung: stop it, and let the test fail on its exit code
+        process.kill()
+        process.join()
+    return process.exitcode
+
+
+def test_fit_resumes_exactly_after_the_process_is_killed_mid_epoch(tmp_path):
+    """A run SIGKILLed in the middle of epoch 3, then rerun, ends exactly as one never stopped:
+    the same weights (dropout masks and batch order resume too) and the same history."""
+    path, result = tmp_path / "killed.pt", tmp_path / "killed-result.pt"
+    assert run_worker(path, result, kill_at=2 * 4 + 2) == -signal.SIGKILL
+    assert not result.exists()
+    assert torch.load(path, weights_only=True)["epoch"] == 2  # epoch 3 died with the process
+    assert [p.name for p in tmp_path.iterdir()] == ["killed.pt"]
+
+    assert run_worker(path, result) == 0
+    assert run_worker(tmp_path / "reference.pt", tmp_path / "reference-result.pt") == 0
+    resumed = torch.load(result, weights_only=True)
+    expected = torch.load(tmp_path / "reference-result.pt", weights_only=True)
+    assert resumed["output"].startswith(f"Resumed from {path} after epoch 2\n")
+    assert resumed["history"] == expected["history"]
+    assert len(expected["history"]["train_loss"]) == 4
+    assert resumed["weights"].keys() == expected["weights"].keys()
+    for name, value in expected["weights"].items():
+        assert torch.equal(resumed["weights"][name], value), name
+
+
+def dropout_run(epochs: int, checkpoint: Path | None) -> tuple[nn.Module, dict[str, list[float]]]:
+    """A fresh, seeded run on a shuffling DataLoader, as a new process would start it."""
+    x, y = two_clusters(n_per_class=20, spread=1.0, seed=5)
+    loader = DataLoader(
+        TensorDataset(x, y), batch_size=8, shuffle=True, generator=torch.Generator().manual_seed(3)
+    )
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 8), nn.Dropout(0.5), nn.Linear(8, 2))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    history = fit(model, loader, optimizer, loss_fn, epochs, checkpoint=checkpoint, verbose=False)
+    return model, history
+
+
+def test_fit_resumes_exactly_with_a_shuffling_dataloader(tmp_path):
+    path = tmp_path / "loader.pt"
+    reference, expected = dropout_run(4, None)
+    dropout_run(2, path)
+    torch.manual_seed(123)  # whatever the global state is before the rerun: it is restored
+    resumed, history = dropout_run(4, path)
+    assert history == expected
+    for name, value in reference.state_dict().items():
+        assert torch.equal(resumed.state_dict()[name], value), name
+
+
+# ------------------------------------------------------ fit: refusing a checkpoint that differs
+
+
+class CountingLoss(nn.CrossEntropyLoss):
+    """Cross-entropy that counts its calls: zero means no training (or testing) happened."""
+
+    calls = 0
+
+    def forward(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        return super().forward(outputs, targets)
+
+
+def first_run(path: Path, epochs: int = 1, **options) -> None:
+    model = make_model()
+    optimizer = options.pop("optimizer", None) or torch.optim.SGD(model.parameters(), lr=0.05)
+    scheduler = options.pop("scheduler", None)
+    if scheduler == "step":
+        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+    fit(
+        model,
+        cluster_batches(),
+        optimizer,
+        nn.CrossEntropyLoss(),
+        epochs,
+        scheduler=scheduler,
+        checkpoint=path,
+        verbose=False,
+        **options,
+    )
+
+
+def assert_refused_before_training(path: Path, *words: str, **call) -> None:
+    """The rerun ``fit(**call)`` raises CheckpointError naming ``path`` and ``words``, and neither
+    trains, nor loads anything into the model, nor touches the checkpoint."""
+    model = call.pop("model", None) or make_model(7)
+    optimizer = call.pop("optimizer", None) or torch.optim.SGD(model.parameters(), lr=0.05)
+    scheduler = call.pop("scheduler", None)
+    if scheduler == "step":
+        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    saved = path.read_bytes()
+    loss_fn = CountingLoss()
+    with pytest.raises(CheckpointError) as caught:
+        fit(
+            model,
+            cluster_batches(),
+            optimizer,
+            loss_fn,
+            call.pop("epochs", 2),
+            scheduler=scheduler,
+            checkpoint=path,
+            **call,
+        )
+    message = str(caught.value)
+    assert str(path) in message
+    assert "delete" in message.lower()
+    for word in words:
+        assert word in message
+    assert loss_fn.calls == 0
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, before[name]), name
+    assert path.read_bytes() == saved
+
+
+def test_fit_refuses_a_checkpoint_of_another_optimizer(tmp_path):
+    path = tmp_path / "sgd.pt"
+    first_run(path)
+    model = make_model(7)
+    adam = torch.optim.Adam(model.parameters(), lr=0.01)
+    assert_refused_before_training(path, "SGD", "Adam", model=model, optimizer=adam)
+
+
+def test_fit_refuses_to_add_test_batches_the_checkpoint_has_no_entries_for(tmp_path):
+    path = tmp_path / "no-test.pt"
+    first_run(path)
+    test = cluster_batches(seed=1, shuffle=False)
+    assert_refused_before_training(path, "test_batches", "no test entries", test_batches=test)
+
+
+def test_fit_refuses_to_drop_the_test_batches_of_the_checkpoint(tmp_path):
+    path = tmp_path / "with-test.pt"
+    first_run(path, test_batches=cluster_batches(seed=1, shuffle=False))
+    assert_refused_before_training(path, "test_batches", "test entries")
+
+
+def test_fit_refuses_fewer_epochs_than_the_checkpoint_holds(tmp_path):
+    path = tmp_path / "three.pt"
+    first_run(path, epochs=3)
+    assert_refused_before_training(path, "holds 3 epochs", "epochs=2", epochs=2)
+
+
+def test_fit_refuses_a_scheduler_the_checkpoint_has_none_for(tmp_path):
+    path = tmp_path / "constant.pt"
+    first_run(path)
+    assert_refused_before_training(
+        path, "without a learning-rate scheduler", "StepLR", scheduler="step"
+    )
+
+
+def test_fit_refuses_to_drop_the_scheduler_of_the_checkpoint(tmp_path):
+    path = tmp_path / "scheduled.pt"
+    first_run(path, scheduler="step")
+    assert_refused_before_training(path, "StepLR", "none was given")

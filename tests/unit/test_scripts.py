@@ -1,0 +1,202 @@
+"""Smoke tests of scripts/reproduce.py and scripts/bench.py, run in-process on the stand-ins.
+
+The unit tests have no real data, so by default both scripts run nothing; ``--allow-standin``
+runs their whole path on the offline stand-ins at tiny sizes (a few seconds each). The numbers
+mean nothing, but the output must be complete and agree with itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import re
+import sys
+from types import ModuleType
+
+import pytest
+
+from course_utils import report
+from course_utils.paths import REPO_ROOT
+
+TINY_REPRODUCE = [
+    "--limit",
+    "64",
+    "--seeds",
+    "0",
+    "1",
+    "--cifar-epochs",
+    "2",
+    "--mnist-epochs",
+    "2",
+]
+TINY_BENCH = ["--repeats", "1", "--mnist-images", "64", "--blitz-images", "32"]
+BENCH_ROWS = [
+    "(a) compute only: tensors in memory, fixed order",
+    "(b) PIL -> ToTensor -> Normalize, DataLoader, 0 workers",
+    "(b) PIL -> ToTensor -> Normalize, DataLoader, 2 workers",
+    "(c) fast path: as_tensors + TensorBatches, shuffled",
+    "    one-off decode by as_tensors (",
+]
+
+
+def load_script(name: str) -> ModuleType:
+    """Import scripts/<name>.py as a module (scripts/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(
+        f"script_{name}", REPO_ROOT / "scripts" / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def reproduce() -> ModuleType:
+    return load_script("reproduce")
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    return load_script("bench")
+
+
+def counting(recipe, calls: list[tuple[str, bool]]):
+    """``recipe`` whose loader records every call as ``(dataset, train)``."""
+
+    def loader(train: bool = True, transform=None):
+        calls.append((recipe.dataset, train))
+        return recipe.loader(train=train, transform=transform)
+
+    return dataclasses.replace(recipe, loader=loader)
+
+
+# ------------------------------------------------------------------------------------ reproduce
+
+
+def test_reproduce_without_real_data_runs_nothing_and_writes_nothing(reproduce, tmp_path, capsys):
+    # tiny sizes and a private output: were real data ever here, this would fail, not overwrite
+    output = tmp_path / "RESULTS.md"
+    assert reproduce.main(["--output", str(output), *TINY_REPRODUCE]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "reproduce: the real MNIST/CIFAR-10 data is not on this machine (no cache, no mirror, "
+        "no network); nothing run, RESULTS.md not written."
+    )
+    assert not output.exists()
+
+
+def test_reproduce_documents_allow_standin_and_requires_an_output(reproduce, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        reproduce.main(["--help"])
+    assert exit_info.value.code == 0
+    assert "--allow-standin" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        reproduce.main(["--allow-standin"])
+    assert exit_info.value.code == 2
+    assert "--allow-standin needs --output" in capsys.readouterr().err
+
+
+def test_reproduce_on_the_standins_writes_results_that_match_its_lines(
+    reproduce, monkeypatch, tmp_path, capsys
+):
+    calls: list[tuple[str, bool]] = []
+    monkeypatch.setattr(reproduce, "BLITZ", counting(reproduce.BLITZ, calls))
+    monkeypatch.setattr(reproduce, "MNIST_CONVNET", counting(reproduce.MNIST_CONVNET, calls))
+    output = tmp_path / "out" / "RESULTS.md"
+    status = reproduce.main(["--allow-standin", "--output", str(output), *TINY_REPRODUCE])
+    captured = capsys.readouterr()
+    assert calls == [("CIFAR-10", True), ("CIFAR-10", False), ("MNIST", True), ("MNIST", False)]
+    assert "reproduce: OFFLINE STAND-INS for CIFAR-10 and MNIST (--allow-standin)" in captured.out
+    text = output.read_text()
+    for heading in (
+        "# Results: the seeds' recipes on the real data",
+        "## CIFAR-10: the blitz CNN (seed 000)",
+        "## MNIST: the handbook ConvNet (seed 003)",
+    ):
+        assert f"\n{heading}\n" in f"\n{text}"
+    assert "- Data: the OFFLINE STAND-INS for CIFAR-10 and MNIST" in text
+    assert "2 epochs on 64 training images" in text
+
+    # every printed result stands in the tables
+    out = captured.out
+    windows = re.findall(
+        r"CIFAR-10 seed (\d) epoch (\d): [\d.]+ s, loss per 2000 mini-batches ([\d.]+)", out
+    )
+    assert len(windows) == 4  # 2 seeds x 2 epochs, one (partial) window each
+    cifar = re.findall(r"CIFAR-10 seed (\d): test accuracy ([\d.]+)% \((\d+)/(\d+)\)", out)
+    assert [seed for seed, *_ in cifar] == ["0", "1"]
+    for seed, accuracy, correct, total in cifar:
+        first, last = (loss for s, _, loss in windows if s == seed)
+        assert f"| seed {seed} | {accuracy} % | {correct}/{total} | {first} | {last} |" in text
+    mnist = re.findall(
+        r"MNIST epoch +(\d+): test loss ([\d.]+), accuracy ([\d.]+)% \((\d+/\d+)\), ([\d.]+) s", out
+    )
+    assert len(mnist) == 2
+    for epoch, loss, accuracy, correct, seconds in mnist:
+        assert f"\n| {epoch} | {loss} | {accuracy} % | {correct} | {seconds} |" in text
+
+    # tiny runs miss the thresholds: the exit status, the FAIL lines and the Checks line agree
+    missed = sum(float(accuracy) < 50 for _, accuracy, _, _ in cifar)
+    missed += max(float(accuracy) for _, _, accuracy, _, _ in mnist) < 99
+    fails = [
+        line.removeprefix("reproduce: FAIL ")
+        for line in captured.err.splitlines()
+        if line.startswith("reproduce: FAIL ")
+    ]
+    assert missed == len(fails) > 0 and status == 1
+    (checks,) = [line for line in text.splitlines() if line.startswith("- Checks:")]
+    assert checks.startswith(f"- Checks: FAIL: {'; '.join(fails)} (")
+
+
+def test_reproduce_exits_0_with_a_pass_when_the_thresholds_are_met(
+    reproduce, monkeypatch, tmp_path, capsys
+):
+    for name in ("BLITZ", "MNIST_CONVNET"):  # thresholds a stand-in run cannot miss
+        monkeypatch.setattr(report, name, dataclasses.replace(getattr(report, name), threshold=0))
+    output = tmp_path / "RESULTS.md"
+    argv = ["--allow-standin", "--output", str(output), "--limit", "16", "--seeds", "0"]
+    status = reproduce.main([*argv, "--cifar-epochs", "1", "--mnist-epochs", "1"])
+    assert status == 0 and "FAIL" not in capsys.readouterr().err
+    assert "- Checks: PASS (" in output.read_text()
+
+
+# ---------------------------------------------------------------------------------------- bench
+
+
+def test_bench_without_real_data_times_nothing(bench, capsys):
+    assert bench.main([]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "bench: the real MNIST/CIFAR-10 data is not on this machine (no cache, no mirror, "
+        "no network); nothing timed."
+    )
+
+
+def test_bench_on_the_standins_prints_every_row_loading_each_set_once(bench, monkeypatch, capsys):
+    calls: list[tuple[str, bool]] = []
+    monkeypatch.setattr(bench, "CASES", [counting(recipe, calls) for recipe in bench.CASES])
+    status = bench.main(["--allow-standin", *TINY_BENCH])
+    captured = capsys.readouterr()
+    assert calls == [("MNIST", True), ("CIFAR-10", True)]  # once each; no test split
+    lines = captured.out.splitlines()
+    assert "bench: OFFLINE STAND-INS for MNIST and CIFAR-10 (--allow-standin)" in lines
+    for heading, note in (
+        (
+            "MNIST ConvNet (seed 003), batch 512, Adam",
+            "60,000 images (timed on 64 images and scaled x937.5)",
+        ),
+        (
+            "blitz CIFAR-10 CNN (seed 000), batch 4, SGD momentum",
+            "50,000 images (timed on 32 images and scaled x1562.5)",
+        ),
+    ):
+        start = lines.index(f"{heading}: one epoch of {note}")
+        assert lines[start + 1].split() == ["feeding", "s/epoch", "x", "(a)"]
+        rows = lines[start + 2 : start + 7]
+        for row, label in zip(rows, BENCH_ROWS, strict=True):
+            assert row.startswith(f"  {label}")
+        assert rows[0].endswith(" 1.00")  # (a) is the unit of the last column
+        assert re.fullmatch(
+            r"  fast path / compute = [\d.]+ \(limit 1.2\): (ok|TOO SLOW)", lines[start + 7]
+        )
+    too_slow = sum(line.endswith("TOO SLOW") for line in lines)
+    fails = [line for line in captured.err.splitlines() if line.startswith("bench: FAIL ")]
+    assert len(fails) == too_slow and status == (1 if too_slow else 0)
