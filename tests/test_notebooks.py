@@ -6,6 +6,7 @@ These tests read the committed files; nbval (``pytest notebooks``) executes them
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import jupytext
@@ -177,3 +178,39 @@ def test_the_api_scan_passes_modern_code_and_prose() -> None:
         "# the notes wrote Variable(x) and dataiter.next()\nnote = 'pretrained=True'"
     )
     assert _outdated_calls(modern) == []
+
+
+# ------------------------------------------------------------------- no assertion on a timing
+
+TIMING_NAME = re.compile(r"(^t_|second|elapsed|duration|_time$|^time_)")
+
+
+def _timing_asserts(code: str) -> list[str]:
+    """``assert`` statements that compare measured times: they fail on a busy machine."""
+    found = []
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Assert):
+            names = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
+            if any(TIMING_NAME.search(name) for name in names):
+                found.append(ast.unparse(node))
+    return found
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=_ids(SOURCES))
+def test_no_cell_asserts_on_a_timing(source: Path) -> None:
+    """Timings are printed, never asserted: another job on the CPU changes any ratio."""
+    found = [a for code in _code_cells(source) for a in _timing_asserts(code)]
+    assert not found, f"assertions on timings (print them instead): {found}"
+
+
+@pytest.mark.parametrize(
+    ("snippet", "flagged"),
+    [
+        ("assert t_python > 10 * t_torch", True),
+        ("assert fast_seconds < seconds['DataLoader']", True),
+        ("assert accuracy > 0.5 and loss < 1", False),
+        ("print(f'{t_python:.1f}')", False),
+    ],
+)
+def test_the_timing_scan(snippet: str, flagged: bool) -> None:
+    assert bool(_timing_asserts(snippet)) is flagged
