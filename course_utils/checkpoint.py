@@ -9,7 +9,6 @@ names), the epochs done, the history, and the random-number generators' states.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,8 @@ from typing import Any
 import torch
 from torch import nn
 from torch.optim.lr_scheduler import LRScheduler
+
+from course_utils.paths import private_name
 
 __all__ = ["CheckpointError", "save_checkpoint", "read_checkpoint", "load_checkpoint"]
 
@@ -78,8 +79,7 @@ def save_checkpoint(
         "history": history,
         "rng": _random_state(generator),
     }
-    # Private to this writer (process id + random suffix): two writers never share it.
-    partial = path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
+    partial = private_name(path)
     try:
         with open(partial, "xb") as file:
             torch.save(state, file)

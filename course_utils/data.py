@@ -26,8 +26,6 @@ import errno
 import gzip
 import hashlib
 import http.client
-import os
-import secrets
 import shutil
 import tarfile
 import tempfile
@@ -55,7 +53,7 @@ from course_utils.datasets import (
     CIFAR10Binary,
 )
 from course_utils.errors import DatasetFileError
-from course_utils.paths import data_dir, mirror_dir
+from course_utils.paths import data_dir, mirror_dir, private_name
 from course_utils.standins import cifar10_standin, mnist_standin
 
 __all__ = ["DatasetSpec", "MNIST", "CIFAR10", "load", "mnist", "cifar10", "is_standin"]
@@ -96,11 +94,6 @@ class _CorruptFile(DatasetFileError):
     """A file's bytes are wrong (as opposed to a permission or disk problem)."""
 
 
-def _private_name(target: Path) -> Path:
-    """A temporary name next to ``target`` that no other process or thread uses."""
-    return target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
-
-
 def _write_error(error: OSError, folder: Path, what: str) -> DatasetFileError:
     """The message for a failed write into ``folder``: a full disk and permissions named apart."""
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -132,7 +125,7 @@ class _Writer:
 @contextmanager
 def _atomic_file(target: Path) -> Iterator[_Writer]:
     """Write ``target`` through a private temporary file, renamed into place only when complete."""
-    partial = _private_name(target)
+    partial = private_name(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle = partial.open("wb")

@@ -1,16 +1,19 @@
 """Where the book's files live: the repository, its data directory, and the read-only mirror.
 
-Chapter 00 shows these folders; :mod:`course_utils.data` reads and writes through them.
+Chapter 00 shows these folders; :mod:`course_utils.data` reads and writes through them. Every
+file the book writes goes first to a :func:`private_name` beside it, then is renamed into place.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 
 from course_utils import config
 from course_utils.errors import DatasetFileError
 
-__all__ = ["REPO_ROOT", "data_dir", "mirror_dir"]
+__all__ = ["REPO_ROOT", "data_dir", "mirror_dir", "private_name"]
 
 #: The repository root: ``course_utils`` sits directly below it.
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -63,3 +66,12 @@ def data_dir() -> Path:
             "COURSE_DATA_DIR to a folder you can write to."
         ) from error
     return path
+
+
+def private_name(target: Path) -> Path:
+    """A temporary name beside ``target`` that no other process or thread uses.
+
+    Writing there and renaming onto ``target`` (atomic on one file system) means a reader sees
+    the old file or the whole new one, and two writers never share a half-written file.
+    """
+    return target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")

@@ -1,8 +1,14 @@
-"""The small generated data sets of the early chapters: a noisy curve and two clusters."""
+"""The small generated data sets of the early chapters: a noisy curve and two clusters.
+
+Chapter 04 fits and classifies them (the toy problems of MorvanZhou/PyTorch-Tutorial's
+``301_regression.py`` and ``302_classification.py``); Chapter 06 reuses them to compare optimizers.
+"""
 
 from __future__ import annotations
 
 import torch
+
+__all__ = ["noisy_curve", "two_clusters"]
 
 
 def noisy_curve(

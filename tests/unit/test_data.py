@@ -377,12 +377,6 @@ def test_processes_filling_an_empty_data_directory_at_once_all_get_the_real_imag
         assert leftovers(tmp_path / f"data-{trial}") == []
 
 
-def test_temporary_names_are_private_to_each_writer(tmp_path):
-    target = tmp_path / "file.bin"
-    assert data._private_name(target) != data._private_name(target)
-    assert data._private_name(target).parent == tmp_path
-
-
 # ------------------------------------------------------------------------------------- download
 
 

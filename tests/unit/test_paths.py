@@ -85,3 +85,10 @@ def test_mirror_dir_resolves_the_setting(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("COURSE_DATA_MIRROR", "~/mirror/../mirror")
     assert mirror_dir() == (tmp_path / "mirror").resolve()
+
+
+def test_private_names_differ_per_call_and_sit_beside_the_target(tmp_path):
+    target = tmp_path / "file.bin"
+    names = {paths.private_name(target) for _ in range(100)}
+    assert len(names) == 100
+    assert all(name.parent == tmp_path and name.name.endswith(".partial") for name in names)
