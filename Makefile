@@ -14,7 +14,12 @@ DEPS_HASH := $(shell $(PYTHON) -c 'import tomllib, hashlib, json; \
   p["optional-dependencies"]]).encode()).hexdigest()[:12])' 2>/dev/null)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
 KERNEL := pytorch-course
-NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.py))
+# Each chapter is a jupytext pair: notebooks/src/NN_name.py, the percent-format source authors edit,
+# and notebooks/NN_name.ipynb, with outputs, what students open (formats "ipynb,src//py:percent").
+# The sources sit in src/ so that `make lab`'s file browser lists every chapter once.
+NOTEBOOKS := $(sort $(wildcard notebooks/src/[0-9][0-9]_*.py))
+# A source's notebook: notebooks/src/NN_name.py -> notebooks/NN_name.ipynb.
+ipynb_of = $(patsubst notebooks/src/%.py,notebooks/%.ipynb,$(1))
 CHAPTER ?=
 
 # The read-only dataset mirror: this is the one place that names its default, ../shared/data
@@ -69,31 +74,33 @@ unit: env ## the quick run: pytest tests -m "not browser and not slow" (no kerne
 	$(BIN)/pytest tests -m "$(UNIT_MARKERS)"
 
 notebooks: env ## pytest notebooks/*.ipynb: nbval, fast profile (CHAPTER=07 for one)
-	COURSE_PROFILE=fast COURSE_PROGRESS=0 $(BIN)/pytest $(SELECTED:.py=.ipynb)
+	COURSE_PROFILE=fast COURSE_PROGRESS=0 $(BIN)/pytest $(call ipynb_of,$(SELECTED))
 
-lint: env ## ruff check (and format --check) of conftest.py, course_utils, tests, scripts, notebooks/*.py
-	$(BIN)/ruff check conftest.py course_utils tests scripts notebooks/*.py
+lint: env ## ruff check (and format --check) of conftest.py, course_utils, tests, scripts, notebooks/src/*.py
+	$(BIN)/ruff check conftest.py course_utils tests scripts notebooks/src/*.py
 	$(BIN)/ruff format --check conftest.py course_utils tests scripts
 
-SELECTED = $(filter notebooks/$(CHAPTER)%,$(NOTEBOOKS))
+SELECTED = $(filter notebooks/src/$(CHAPTER)%,$(NOTEBOOKS))
 # A CHAPTER that names no notebook stops these targets at once, before anything is built or run.
 ifneq ($(filter sync book notebooks slides,$(MAKECMDGOALS)),)
 ifeq ($(SELECTED),)
-$(error no notebook matches CHAPTER=$(CHAPTER) (notebooks/$(CHAPTER)*.py); the chapters are \
+$(error no notebook matches CHAPTER=$(CHAPTER) (notebooks/src/$(CHAPTER)*.py); the chapters are \
   $(foreach py,$(NOTEBOOKS),$(firstword $(subst _, ,$(notdir $(py))))))
 endif
 endif
 
-sync: env ## jupytext --update --to ipynb: each .py into its .ipynb, outputs kept (CHAPTER=07 for one)
-	@for py in $(SELECTED); do $(BIN)/jupytext --quiet --update --to ipynb "$$py"; done
+# `jupytext --to ipynb` would write notebooks/src/NN_name.ipynb, beside the source (it does not
+# follow the src// prefix of the formats): --output names the notebook the source is paired with.
+sync: env ## jupytext --update --output: each src/NN_name.py into its NN_name.ipynb, outputs kept (CHAPTER=07)
+	@$(foreach py,$(SELECTED),$(BIN)/jupytext --quiet --update --output $(call ipynb_of,$(py)) $(py);)
 
 book: sync ## make sync, then nbconvert --execute --inplace, full profile: the committed outputs (CHAPTER=07)
-	@for py in $(SELECTED); do \
-	  echo "== $$py"; start=$$(date +%s); \
+	@for nb in $(call ipynb_of,$(SELECTED)); do \
+	  echo "== $$nb"; start=$$(date +%s); \
 	  COURSE_PROFILE=full COURSE_PROGRESS=0 $(BIN)/jupyter nbconvert --to notebook --execute \
 	    --inplace --log-level=WARN --ExecutePreprocessor.timeout=-1 \
 	    --ExecutePreprocessor.kernel_name=$(KERNEL) --NotebookClient.record_timing=False \
-	    "$${py%.py}.ipynb"; \
+	    "$$nb"; \
 	  echo "   $$(( $$(date +%s) - start )) s"; \
 	done
 
@@ -129,7 +136,7 @@ slides: env $(DECK_LIB)/.copied ## nbconvert --to slides: offline reveal.js deck
 	  --SlidesExporter.require_js_url=lib/require.js \
 	  --SlidesExporter.jquery_url=lib/jquery.min.js \
 	  --SlidesExporter.mathjax_url='lib/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe' \
-	  $(SELECTED:.py=.ipynb)
+	  $(call ipynb_of,$(SELECTED))
 	@echo "Decks in $(SLIDES_DIR)/ (open one in a browser; S opens the speaker notes)"
 
 browser: ## apt-get install chromium (Debian, as root) for the browser tests, when it is missing

@@ -81,7 +81,7 @@ def test_every_module_the_book_imports_comes_from_a_pinned_distribution() -> Non
     for folder, pattern in [
         ("course_utils", "*.py"),
         ("scripts", "*.py"),
-        ("notebooks", "[0-9][0-9]_*.py"),
+        ("notebooks/src", "[0-9][0-9]_*.py"),
         ("tests", "**/*.py"),
     ]:
         sources += sorted((ROOT / folder).glob(pattern))

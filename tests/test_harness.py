@@ -236,7 +236,19 @@ def test_a_chapter_that_matches_no_notebook_stops_the_target(target: str) -> Non
     (`make -n`: even a working target would only print its commands)."""
     result = _make("-n", target, "CHAPTER=99")
     assert result.returncode != 0, result.stdout
-    assert "no notebook matches CHAPTER=99" in result.stderr
+    assert "no notebook matches CHAPTER=99 (notebooks/src/99*.py)" in result.stderr
+    assert "the chapters are 00 01 02" in result.stderr
+
+
+@pytest.mark.parametrize("target", ["sync", "book", "notebooks", "slides"])
+def test_a_chapter_selects_the_notebook_paired_with_its_source(target: str) -> None:
+    """CHAPTER=03 picks notebooks/src/03_*.py; what runs is its notebooks/03_*.ipynb, never an
+    .ipynb beside the source (where `jupytext --to ipynb` would write one)."""
+    result = _make("-n", target, "CHAPTER=03")
+    assert result.returncode == 0, result.stderr
+    assert "notebooks/03_neural_networks.ipynb" in result.stdout
+    assert "src/03_neural_networks.ipynb" not in result.stdout
+    assert "04_" not in result.stdout
 
 
 def test_the_makefile_alone_names_the_default_mirror() -> None:

@@ -1,5 +1,7 @@
 """Structure of the book: jupytext pairs in sync, slide metadata, exercises, modern API only.
 
+Each chapter is a pair: ``notebooks/src/NN_name.py`` (the percent-format source) and
+``notebooks/NN_name.ipynb`` (with outputs), paired by the formats ``ipynb,src//py:percent``.
 These tests read the committed files; nbval (``pytest notebooks``) executes them.
 """
 
@@ -12,9 +14,12 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+from jupytext.paired_paths import paired_paths
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-SOURCES = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+SOURCE_DIR = NOTEBOOKS / "src"
+SOURCES = sorted(SOURCE_DIR.glob("[0-9][0-9]_*.py"))
+FORMATS = "ipynb,src//py:percent"
 SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
 KERNEL = "pytorch-course"
 
@@ -23,17 +28,35 @@ def _ids(paths: list[Path]) -> list[str]:
     return [path.stem for path in paths]
 
 
+def _ipynb(source: Path) -> Path:
+    """notebooks/src/NN_name.py -> notebooks/NN_name.ipynb, its pair."""
+    return NOTEBOOKS / f"{source.stem}.ipynb"
+
+
 def _notebook(source: Path) -> nbformat.NotebookNode:
-    return nbformat.read(source.with_suffix(".ipynb"), as_version=4)
+    return nbformat.read(_ipynb(source), as_version=4)
 
 
 def test_the_book_has_chapters() -> None:
-    assert SOURCES, "no notebooks/NN_name.py found"
+    assert SOURCES, "no notebooks/src/NN_name.py found"
 
 
 def test_every_ipynb_has_its_py_and_every_py_its_ipynb() -> None:
     ipynbs = {path.stem for path in NOTEBOOKS.glob("*.ipynb")}
     assert ipynbs == {path.stem for path in SOURCES}
+    # Students open the notebooks; the sources stay in src/, out of `make lab`'s way.
+    assert sorted(NOTEBOOKS.glob("*.py")) == []
+    assert sorted(SOURCE_DIR.glob("*.ipynb")) == []
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=_ids(SOURCES))
+def test_both_files_of_a_pair_name_the_src_prefix(source: Path) -> None:
+    """The formats, in the .py header and in the .ipynb metadata, pair notebooks/NN_name.ipynb
+    with notebooks/src/NN_name.py (so JupyterLab's jupytext saves the source where it lives)."""
+    assert jupytext.read(source).metadata["jupytext"]["formats"] == FORMATS
+    assert _notebook(source).metadata["jupytext"]["formats"] == FORMATS
+    pair = [Path(path) for path, _ in paired_paths(str(_ipynb(source)), "ipynb", FORMATS)]
+    assert pair == [_ipynb(source), source]
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=_ids(SOURCES))
@@ -42,7 +65,7 @@ def test_pair_is_in_sync(source: Path) -> None:
 
     (jupytext's own --sync trusts file timestamps, which a fresh clone does not keep.)
     """
-    as_text = jupytext.writes(jupytext.read(source.with_suffix(".ipynb")), fmt="py:percent")
+    as_text = jupytext.writes(jupytext.read(_ipynb(source)), fmt="py:percent")
     assert as_text == source.read_text(), (
         f"{source.name} and its .ipynb differ: run `make sync` (then `make book` for outputs)"
     )

@@ -1,6 +1,7 @@
 """Smoke test of `make lab`: the server starts as `make lab` starts it (headless, on a free
-loopback port, with a token), runs chapter 00 in the book's kernel, renders it in Chromium,
-offers RISE's live slides, and stops cleanly.
+loopback port, with a token), its file browser lists each chapter once (the notebooks, not their
+jupytext sources, which sit in notebooks/src/), it runs chapter 00 in the book's kernel, renders
+it in Chromium, offers RISE's live slides, and stops cleanly.
 
 `make lab` runs in a process group of its own, which is stopped as a whole (make, jupyter-lab)
 whichever way the run ends: the fixture's teardown, interpreter exit, or a SIGTERM to pytest."""
@@ -20,6 +21,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +36,11 @@ pytestmark = pytest.mark.browser
 KERNEL = "pytorch-course"
 KERNEL_DISPLAY_NAME = "PyTorch course (.venv)"
 CHAPTER = "00_welcome.ipynb"
+# What the file browser at the notebooks root shows: one notebook per chapter source (notebooks/
+# src/NN_name.py -> NN_name.ipynb), and the src folder; no .py beside the notebooks.
+SOURCES = sorted((ROOT / "notebooks" / "src").glob("[0-9][0-9]_*.py"))
+CHAPTERS = [f"{source.stem}.ipynb" for source in SOURCES]
+FORMATS = "ipynb,src//py:percent"
 
 
 @dataclass
@@ -152,6 +159,27 @@ def test_the_books_kernel_is_the_default(lab: Lab) -> None:
     assert notebook["content"]["metadata"]["kernelspec"]["name"] == KERNEL
 
 
+def test_the_file_browser_lists_each_chapter_once(lab: Lab) -> None:
+    """The server's contents API (what JupyterLab's file browser shows) at the notebooks root:
+    each chapter's .ipynb once, the src folder, and no .py (the sources live in src/)."""
+    assert len(CHAPTERS) >= 9, CHAPTERS
+    root = lab.api("/api/contents/?content=1")
+    names = Counter(entry["name"] for entry in root["content"])
+    assert [name for name in names if name.endswith(".py")] == []
+    assert {name: n for name, n in names.items() if n != 1} == {}
+    by_type = {
+        kind: sorted(e["name"] for e in root["content"] if e["type"] == kind)
+        for kind in ("notebook", "directory", "file")
+    }
+    assert by_type == {"notebook": CHAPTERS, "directory": ["src"], "file": []}
+    # The sources are there for authors, one per chapter, under src/; the server's jupytext
+    # pairs each notebook with its source through the formats in the notebook's metadata.
+    sources = lab.api("/api/contents/src?content=1")
+    assert sorted(e["name"] for e in sources["content"]) == [s.name for s in SOURCES]
+    notebook = lab.api(f"/api/contents/{CHAPTER}")
+    assert notebook["content"]["metadata"]["jupytext"]["formats"] == FORMATS
+
+
 def _execute(channel: websocket.WebSocket, code: str) -> tuple[str, list[str]]:
     """Runs `code` through the kernel's websocket; returns its printed text and any errors."""
     msg_id = uuid.uuid4().hex
@@ -235,6 +263,18 @@ def test_jupyterlab_renders_chapter_00_in_chromium(
     )
     page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=60_000)
     assert page.locator('.jp-NotebookPanel-toolbar [data-command="RISE:preview"]').count() == 1
+    # The file browser beside it, at the notebooks root: the src folder, then each chapter's
+    # notebook once, and not one .py (what a student would not know to leave alone).
+    items = ".jp-FileBrowser .jp-DirListing-content .jp-DirListing-item"
+    page.wait_for_function(
+        "([sel, n]) => document.querySelectorAll(sel).length >= n",
+        arg=[items, len(CHAPTERS) + 1],
+        timeout=60_000,
+    )
+    listed = page.locator(f"{items} .jp-DirListing-itemText").all_text_contents()
+    listed = [name.strip() for name in listed]
+    assert Counter(listed) == Counter(["src", *CHAPTERS]), listed
+    assert not [name for name in listed if name.endswith(".py")]
     page.screenshot(path=screenshots / "lab_00_welcome.png")
     assert watched_page.problems == []
 

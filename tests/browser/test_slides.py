@@ -19,7 +19,8 @@ from browser_support import ROOT, VIEWPORT, Watched
 
 pytestmark = pytest.mark.browser
 
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+# One deck per chapter: its source, notebooks/src/NN_name.py, names it (notebooks/NN_name.ipynb).
+NOTEBOOKS = sorted((ROOT / "notebooks" / "src").glob("[0-9][0-9]_*.py"))
 CHAPTERS = [path.stem for path in NOTEBOOKS]
 # Screenshots (title slide, first plot) of chapters 01, 02 and 07, or the last chapter without 07.
 SHOWCASE = [name for name in CHAPTERS if name[:2] in ("01", "02", "07")]
