@@ -19,7 +19,8 @@ __all__ = ["PROFILES", "SETTINGS", "current_profile", "settings"]
 
 PROFILES = config.PROFILES
 
-# Per-chapter settings, one dict per profile. Keys are chapter tags ("00", "01", ...).
+# Per-chapter settings. Keys are chapter tags ("00", "01", ...); "full" lists every setting of a
+# chapter, "fast" only those it shrinks (the rest are the full values).
 _SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "00": {
         "full": {"demo_images": 16},
@@ -39,7 +40,7 @@ _SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "05": {
         "full": {"timing_images": 60_000, "batch_size": 64},
-        "fast": {"timing_images": 5_000, "batch_size": 64},
+        "fast": {"timing_images": 5_000},
     },
     "06": {
         "full": {"epochs": 12, "points": 1000},
@@ -63,7 +64,6 @@ _SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "fast": {
             "train_images": 5_000,
             "test_images": 1_000,
-            "epochs": 2,
             "print_every": 250,
             "probe_steps": 50,
             "widen_steps": 100,
@@ -77,6 +77,43 @@ _SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "full": {"epochs": 20, "train_images": 60_000},
         "fast": {"epochs": 2, "train_images": 6_000},
     },
+    "09": {
+        # 402 (LSTM on MNIST rows: 1 epoch, batch 64), a longer LSTM run to 98 %, 403 (sin -> cos,
+        # 100 windows) and 501 (60 steps of random length).
+        "full": {
+            "train_images": 60_000,
+            "long_epochs": 10,
+            "long_hidden": 64,
+            "regression_steps": 100,
+            "dynamic_steps": 60,
+        },
+        "fast": {"train_images": 6_000, "long_epochs": 1},
+    },
+    "10": {
+        # Morvan's 404: 10 epochs over all 60,000 training digits (batch 64); exercise_epochs
+        # trains the exercises' wider and linear autoencoders.
+        "full": {"epochs": 10, "train_images": 60_000, "exercise_epochs": 3},
+        "fast": {"epochs": 3, "train_images": 20_000, "exercise_epochs": 1},
+    },
+    "11": {
+        # The painter GAN (painter_*), the loss comparison (compare_*), the conditional GAN
+        # (cgan_*), then "going further": an MLP GAN on MNIST (mnist_*) judged by a ConvNet.
+        "full": {
+            "painter_steps": 10_000,
+            "compare_steps": 3_000,
+            "cgan_steps": 10_000,
+            "mnist_images": 60_000,
+            "mnist_steps": 4_000,
+            "judge_epochs": 1,
+        },
+        "fast": {
+            "painter_steps": 1_500,
+            "compare_steps": 600,
+            "cgan_steps": 1_500,
+            "mnist_images": 6_000,
+            "mnist_steps": 150,
+        },
+    },
 }
 
 
@@ -87,8 +124,20 @@ def _frozen(value: Any) -> Any:
     return value
 
 
+def _with_fast_filled_in(table: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    """Each chapter's fast settings completed with its full ones (fast may not add a setting)."""
+    complete = {}
+    for chapter, profiles in table.items():
+        full, fast = profiles["full"], profiles["fast"]
+        unknown = set(fast) - set(full)
+        if unknown:
+            raise KeyError(f"chapter {chapter}: fast settings {sorted(unknown)} are not in full")
+        complete[chapter] = {"full": full, "fast": {**full, **fast}}
+    return complete
+
+
 #: The settings table, read-only at every level (``SETTINGS["07"]["full"]["epochs"] = 99`` fails).
-SETTINGS: Mapping[str, Mapping[str, Mapping[str, Any]]] = _frozen(_SETTINGS)
+SETTINGS: Mapping[str, Mapping[str, Mapping[str, Any]]] = _frozen(_with_fast_filled_in(_SETTINGS))
 del _SETTINGS
 
 

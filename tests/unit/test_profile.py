@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from course_utils import profile
 from course_utils.config import ConfigError
 from course_utils.profile import PROFILES, SETTINGS, current_profile, settings
 
@@ -81,3 +82,14 @@ def test_the_settings_table_is_read_only_all_the_way_down(change):
     with pytest.raises((TypeError, AttributeError)):
         change(SETTINGS)
     assert settings("07").epochs == before
+
+
+def test_fast_takes_every_setting_it_does_not_shrink_from_full():
+    table = {"99": {"full": {"epochs": 10, "batch": 64}, "fast": {"epochs": 1}}}
+    assert profile._with_fast_filled_in(table)["99"]["fast"] == {"epochs": 1, "batch": 64}
+
+
+def test_a_fast_setting_that_full_lacks_is_an_error():
+    table = {"99": {"full": {"epochs": 10}, "fast": {"epoch": 1}}}
+    with pytest.raises(KeyError, match=r"chapter 99: fast settings \['epoch'\]"):
+        profile._with_fast_filled_in(table)
