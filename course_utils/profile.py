@@ -87,7 +87,7 @@ _SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
             "regression_steps": 100,
             "dynamic_steps": 60,
         },
-        "fast": {"train_images": 6_000, "long_epochs": 1},
+        "fast": {"train_images": 6_000, "long_epochs": 3},
     },
     "10": {
         # Morvan's 404: 10 epochs over all 60,000 training digits (batch 64); exercise_epochs
