@@ -237,3 +237,12 @@ def test_no_cell_asserts_on_a_timing(source: Path) -> None:
 )
 def test_the_timing_scan(snippet: str, flagged: bool) -> None:
     assert bool(_timing_asserts(snippet)) is flagged
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=_ids(SOURCES))
+def test_chapters_read_settings_through_course_utils(source: Path) -> None:
+    """``COURSE_*`` variables are read by ``course_utils.config`` only (chapter 00 sets
+    COURSE_PROFILE on purpose, to show the switch, and puts it back)."""
+    reads = re.compile(r"(os\.environ\.get|getenv)\(\s*[\"']COURSE_")
+    found = [code for code in _code_cells(source) if reads.search(code)]
+    assert not found or source.name.startswith("00_"), found

@@ -31,7 +31,6 @@
 # - look at the digits the network gets wrong, and at its confusion matrix.
 
 # %% slideshow={"slide_type": "-"}
-import os
 import time
 
 import torch
@@ -39,13 +38,14 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from course_utils.config import progress_enabled
 from course_utils.device import pick_device, seed_everything
 from course_utils.profile import settings
 
 cfg = settings("08")
 device = pick_device()
 BATCH_SIZE = 512  # the handbook's batch size, in both profiles
-PROGRESS = os.environ.get("COURSE_PROGRESS", "1") != "0"  # make book and the tests hide the bars
+PROGRESS = progress_enabled()  # COURSE_PROGRESS=0 (make book, the tests) hides the bars
 print(f"torch {torch.__version__}, profile {cfg.profile!r}, settings {vars(cfg)}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}

@@ -33,7 +33,6 @@
 # - walk along a line in the code space and decode what we find there.
 
 # %% slideshow={"slide_type": "skip"}
-import os
 import time
 
 import matplotlib.pyplot as plt
@@ -41,6 +40,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from course_utils.config import progress_enabled
 from course_utils.device import pick_device, seed_everything
 from course_utils.profile import settings
 
@@ -48,7 +48,7 @@ cfg = settings("10")
 device = pick_device()
 torch.set_num_threads(1)  # see the note below: for a network this small, one thread is faster
 BATCH_SIZE, LR = 64, 0.005  # Morvan's settings, in both profiles
-PROGRESS = os.environ.get("COURSE_PROGRESS", "1") != "0"  # make book and the tests hide the bars
+PROGRESS = progress_enabled()  # COURSE_PROGRESS=0 (make book, the tests) hides the bars
 print(f"torch {torch.__version__}, profile {cfg.profile!r}, settings {vars(cfg)}")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
