@@ -56,7 +56,16 @@ from course_utils.errors import DatasetFileError
 from course_utils.paths import data_dir, mirror_dir, private_name
 from course_utils.standins import cifar10_standin, mnist_standin
 
-__all__ = ["DatasetSpec", "MNIST", "CIFAR10", "load", "mnist", "cifar10", "is_standin"]
+__all__ = [
+    "DatasetSpec",
+    "MNIST",
+    "CIFAR10",
+    "load",
+    "mnist",
+    "cifar10",
+    "is_standin",
+    "standin_notice",
+]
 
 Transform = Callable[[Any], Any] | None
 Fetch = Callable[[str, Path], None]
@@ -353,6 +362,21 @@ def load(spec: DatasetSpec, train: bool = True, transform: Transform = None) -> 
 def is_standin(dataset: Any) -> bool:
     """True when ``dataset`` is the offline stand-in rather than the real images."""
     return getattr(dataset, "source", None) == "standin"
+
+
+def standin_notice(dataset: Any) -> bool:
+    """Print one NOTICE when ``dataset`` is the offline stand-in, and return whether it is.
+
+    A chapter calls it right after loading its data, so a student sees at once that the numbers
+    below are not the book's (Chapter 05 shows the stand-in beside the real MNIST).
+    """
+    if not is_standin(dataset):
+        return False
+    print(
+        f"NOTICE: the real images are not on this machine, so this run uses the OFFLINE STAND-IN "
+        f"({len(dataset):,} images). Everything below runs, but its numbers are not the book's."
+    )
+    return True
 
 
 # -------------------------------------------------------------------------------- the two specs

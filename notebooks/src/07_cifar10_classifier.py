@@ -49,7 +49,7 @@ from torch.utils.data import DataLoader, Subset
 from torchvision import transforms
 from torchvision.transforms import v2
 
-from course_utils.data import cifar10, is_standin
+from course_utils.data import cifar10, standin_notice
 from course_utils.device import pick_device, seed_everything
 from course_utils.fastpath import TensorBatches, as_tensors
 from course_utils.models import BlitzNet, count_parameters
@@ -88,12 +88,7 @@ transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize(MEAN
 trainset = cifar10(train=True, transform=transform)
 testset = cifar10(train=False, transform=transform)
 classes = trainset.classes
-STANDIN = is_standin(trainset)
-if STANDIN:
-    print(
-        "NOTICE: no CIFAR-10 files and no network, so this run uses the OFFLINE STAND-IN: "
-        "generated stripe images. Everything below runs, but the accuracies are not the book's."
-    )
+STANDIN = standin_notice(trainset)  # prints a NOTICE on the offline stand-in
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # One item of the dataset is an image tensor and an integer label. Every value lies in $[-1, 1]$.

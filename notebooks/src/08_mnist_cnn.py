@@ -57,16 +57,10 @@ print(f"torch {torch.__version__}, profile {cfg.profile!r}, settings {vars(cfg)}
 # (scaled to [0, 1]), so that the network's inputs have mean 0 and standard deviation 1.
 
 # %% slideshow={"slide_type": "-"}
-from course_utils.data import is_standin, mnist
+from course_utils.data import mnist, standin_notice
 
 train_set, test_set = mnist(train=True), mnist(train=False)
-ON_STANDIN = is_standin(train_set)
-if ON_STANDIN:
-    print(
-        "NOTICE: the real MNIST is not available, so this run uses the OFFLINE STAND-IN "
-        f"({len(train_set):,} small digits). It runs end to end, but its accuracies are not "
-        "the book's."
-    )
+ON_STANDIN = standin_notice(train_set)  # prints a NOTICE on the offline stand-in
 MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)
 pixels = torch.as_tensor(train_set.data).float() / 255  # all training pixels, in [0, 1]
 print(f"training pixels: mean {pixels.mean():.4f}, std {pixels.std():.4f}")

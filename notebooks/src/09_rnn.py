@@ -167,17 +167,11 @@ print("h_n, c_n:", torch.allclose(state[0], h_n[0]), torch.allclose(state[1], c_
 # no normalisation — so `as_tensors` gets mean 0 and std 1).
 
 # %% slideshow={"slide_type": "-"}
-from course_utils.data import is_standin, mnist
+from course_utils.data import mnist, standin_notice
 from course_utils.fastpath import TensorBatches, as_tensors
 
 train_set, test_set = mnist(train=True), mnist(train=False)
-ON_STANDIN = is_standin(train_set)
-if ON_STANDIN:
-    print(
-        "NOTICE: the real MNIST is not available, so this run uses the OFFLINE STAND-IN "
-        f"({len(train_set):,} small digits). It runs end to end, but its accuracies are not "
-        "the book's."
-    )
+ON_STANDIN = standin_notice(train_set)  # prints a NOTICE on the offline stand-in
 x_train, y_train = as_tensors(train_set, (0.0,), (1.0,), device)  # (N,1,28,28), in [0, 1]
 x_test, y_test = as_tensors(test_set, (0.0,), (1.0,), device)
 x_train, x_test = x_train.squeeze(1), x_test.squeeze(1)  # (N,28,28): 28 steps of 28 pixels

@@ -67,16 +67,11 @@ print(f"torch {torch.__version__}, profile {cfg.profile!r}, settings {vars(cfg)}
 # linear layers, so each image is flattened to a row of 784 pixels.
 
 # %% slideshow={"slide_type": "-"}
-from course_utils.data import is_standin, mnist
+from course_utils.data import mnist, standin_notice
 from course_utils.fastpath import TensorBatches, as_tensors
 
 train_set, test_set = mnist(train=True), mnist(train=False)
-ON_STANDIN = is_standin(train_set)
-if ON_STANDIN:
-    print(
-        "NOTICE: the real MNIST is not available, so this run uses the OFFLINE STAND-IN "
-        f"({len(train_set):,} small digits). It runs end to end, but its errors are not the book's."
-    )
+ON_STANDIN = standin_notice(train_set)  # prints a NOTICE on the offline stand-in
 images, y_train = as_tensors(train_set, (0.0,), (1.0,), device)  # (N,1,28,28), pixels in [0, 1]
 x_train = images.flatten(1)  # (N,1,28,28) -> (N,784)
 images, y_test = as_tensors(test_set, (0.0,), (1.0,), device)

@@ -636,17 +636,11 @@ plt.show()
 # $\beta_1 = 0.5$ and learning rate $2 \cdot 10^{-4}$, the setting of Radford et al. (2015).
 
 # %% slideshow={"slide_type": "-"}
-from course_utils.data import is_standin, mnist
+from course_utils.data import mnist, standin_notice
 from course_utils.fastpath import TensorBatches, as_tensors
 
 train_set, test_set = mnist(train=True), mnist(train=False)
-ON_STANDIN = is_standin(train_set)
-if ON_STANDIN:
-    print(
-        "NOTICE: the real MNIST is not available, so this run uses the OFFLINE STAND-IN "
-        f"({len(train_set):,} small digits). It runs end to end, but its numbers are not the "
-        "book's."
-    )
+ON_STANDIN = standin_notice(train_set)  # prints a NOTICE on the offline stand-in
 n_images = min(cfg.mnist_images, len(train_set))
 digits, _ = as_tensors(train_set, (0.5,), (0.5,), device)  # pixels in [-1, 1]
 digits = digits[:n_images].flatten(1)  # (N,1,28,28) -> (N,784)

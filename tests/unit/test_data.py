@@ -560,3 +560,13 @@ def test_the_real_cifar10_from_the_mirror(real_mirror, data_root):
     assert len(train) == 50_000 and train.targets[:10] == [6, 9, 9, 4, 1, 1, 2, 7, 8, 3]
     assert {p.name for p in (data_root / "cifar-10-batches-bin").iterdir()} == set(CIFAR10_FILES)
     assert snapshot(real_mirror) == before
+
+
+def test_standin_notice_speaks_only_for_the_standin(capsys):
+    class Tagged(list):
+        source = "standin"
+
+    assert data.standin_notice(Tagged([0, 1, 2])) is True
+    assert "NOTICE" in capsys.readouterr().out
+    assert data.standin_notice([0, 1, 2]) is False
+    assert capsys.readouterr().out == ""
