@@ -5,6 +5,8 @@
   widen it.
 - :class:`MnistConvNet` is the handbook's MNIST ConvNet (seed 003), written out by hand in
   Chapter 08, layer for layer.
+- :class:`RowReader` is Morvan's recurrent classifier (his 402), written out in Chapter 09: it
+  reads a digit row by row, 28 steps of 28 pixels, with an ``nn.LSTM`` or an ``nn.RNN``.
 
 Both keep the seeds' attribute names (``conv1``, ``fc1``, ...), so a ``state_dict`` saved from the
 network a chapter writes out in full loads into these classes and back. Both check the shape of
@@ -18,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["BlitzNet", "MnistConvNet", "count_parameters"]
+__all__ = ["BlitzNet", "MnistConvNet", "RowReader", "count_parameters"]
 
 
 def _check_image_batch(x: torch.Tensor, channels: int, size: int, network: str, data: str) -> None:
@@ -115,6 +117,34 @@ class MnistConvNet(nn.Module):
         x = F.relu(self.fc1(x))  # (N,2000) -> (N,500)
         x = self.fc2(x)  # (N,500) -> (N,10)
         return F.log_softmax(x, dim=1)  # (N,10): log-probabilities, each row sums to 1 after exp
+
+
+class RowReader(nn.Module):
+    """A recurrent layer reads the 28 rows of a digit; a linear layer classifies the last state.
+
+    ``kind`` is ``nn.LSTM`` (Morvan's 402) or ``nn.RNN``, which take the same arguments; the input
+    is ``(N, 28, 28)``, pixels in [0, 1], one row per time step; the output is 10 logits.
+    """
+
+    def __init__(self, kind: type[nn.RNNBase] = nn.LSTM, hidden: int = 64) -> None:
+        super().__init__()
+        self.rnn = kind(28, hidden, batch_first=True)  # (N,28,28) -> (N,28,hidden)
+        self.out = nn.Linear(hidden, 10)  # (N,hidden) -> (N,10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Map digits ``(N, 28 rows, 28 pixels)`` to logits ``(N, 10)``."""
+        if x.ndim == 4 and x.shape[1] == 1 and x.shape[2:] == (28, 28):
+            raise ValueError(
+                f"RowReader expects digits shaped (N, 28, 28), got {tuple(x.shape)}; "
+                "drop the channel dimension with `x.squeeze(1)`"
+            )
+        if x.ndim != 3 or x.shape[1:] != (28, 28):
+            raise ValueError(
+                f"RowReader expects digits shaped (N, 28, 28): 28 rows of 28 pixels, "
+                f"got {tuple(x.shape)}"
+            )
+        output, _ = self.rnn(x)  # (N,28,hidden): the hidden state after every row
+        return self.out(output[:, -1])  # (N,hidden) after the last row -> (N,10)
 
 
 def count_parameters(model: nn.Module) -> int:

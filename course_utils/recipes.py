@@ -4,7 +4,8 @@
 (``make bench``) times them; both read their settings from here, so a setting is written once:
 
 - :data:`BLITZ`: the PyTorch blitz's CIFAR-10 CNN (seed 000), which Chapter 07 builds by hand;
-- :data:`MNIST_CONVNET`: the handbook's MNIST ConvNet (seed 003), which Chapter 08 builds by hand.
+- :data:`MNIST_CONVNET`: the handbook's MNIST ConvNet (seed 003), which Chapter 08 builds by hand;
+- :data:`ROW_LSTM`: Morvan's LSTM reading MNIST row by row (his 402), which Chapter 09 builds.
 
 :func:`load_real` gives a dataset's splits only when they are the real images (the offline
 stand-in is refused unless asked for); :func:`machine` is the one line that says where a result
@@ -28,12 +29,13 @@ import torchvision
 from torch import nn
 
 from course_utils.data import cifar10, is_standin, mnist
-from course_utils.models import BlitzNet, MnistConvNet
+from course_utils.models import BlitzNet, MnistConvNet, RowReader
 
 __all__ = [
     "Recipe",
     "BLITZ",
     "MNIST_CONVNET",
+    "ROW_LSTM",
     "LOSS_WINDOW",
     "NO_REAL_DATA",
     "Splits",
@@ -55,7 +57,8 @@ class Recipe:
 
     ``loader(train, transform)`` is the book's dataset loader; ``train_images`` the size of the
     seed's training set (one full epoch); ``optimizer`` a short name for tables. ``threshold`` is
-    the test accuracy ``make reproduce`` requires (of every CIFAR-10 run; of the best MNIST epoch).
+    the test accuracy ``make reproduce`` requires (of every CIFAR-10 and LSTM run; of the best
+    MNIST ConvNet epoch).
     """
 
     name: str
@@ -106,6 +109,24 @@ MNIST_CONVNET = Recipe(
     epochs=20,
     train_images=60_000,
     threshold=0.99,
+)
+#: Morvan's 402 (Chapter 09): ``nn.LSTM(28, 64)`` over the 28 rows of a digit, pixels in [0, 1]
+#: (``ToTensor`` only, hence mean 0 and std 1), batch 64, Adam lr 0.01, cross-entropy, 1 epoch.
+#: The threshold is on the whole test set; Morvan printed 0.95 on its first 2,000 images.
+ROW_LSTM = Recipe(
+    name="Morvan's row-by-row LSTM (402)",
+    dataset="MNIST",
+    loader=mnist,
+    mean=(0.0,),
+    std=(1.0,),
+    make_model=RowReader,
+    optimizer="Adam",
+    make_optimizer=lambda model: torch.optim.Adam(model.parameters(), lr=0.01),
+    loss_fn=F.cross_entropy,
+    batch_size=64,
+    epochs=1,
+    train_images=60_000,
+    threshold=0.93,
 )
 
 

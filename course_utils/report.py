@@ -1,24 +1,33 @@
-"""``results/RESULTS.md``: the recipes' results beside the seeds' own numbers, and the checks.
+"""``results/RESULTS.md``: the recipes' results beside the seeds' and Morvan's numbers, and checks.
 
 ``scripts/reproduce.py`` (``make reproduce``) trains and fills a :class:`Results`; this module
 only judges and renders it, so the Markdown can be tested on hand-made runs. The recipes are
 :mod:`course_utils.recipes` (the blitz CIFAR-10 CNN of Chapter 07, the MNIST ConvNet of
-Chapter 08); the numbers the seeds printed are below.
+Chapter 08, the row-by-row LSTM of Chapter 09), :mod:`course_utils.autoencoder` (Chapter 10) and
+:mod:`course_utils.painter` (Chapter 11); the numbers the seeds and Morvan printed are below.
 """
 
 from __future__ import annotations
 
 import datetime
+import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course_utils.recipes import BLITZ, LOSS_WINDOW, MNIST_CONVNET
+from course_utils.recipes import BLITZ, LOSS_WINDOW, MNIST_CONVNET, ROW_LSTM
 
 __all__ = [
     "CifarRun",
     "MnistRun",
+    "LstmRun",
+    "AutoencoderRun",
+    "PainterRun",
+    "AUTOENCODER_MAX_RATIO",
+    "PAINTER_MEAN_TOLERANCE",
+    "PAINTER_MIN_INSIDE",
+    "PAINTER_MIN_SD",
     "Results",
     "pct",
     "render_results",
@@ -37,6 +46,17 @@ SEED003_PRINTED = """
 _numbers = SEED003_PRINTED.split()
 SEED003_CORRECT = [int(n) for n in _numbers[:20]]
 SEED003_LOSS = [float(n) for n in _numbers[20:]]
+# Morvan's outputs (MorvanZhou/PyTorch-Tutorial, tutorial-contents-notebooks): 402's test
+# accuracy on the first 2,000 test images after one epoch; 404's loss on single training batches
+# in epoch 9 (it never measured a test error).
+MORVAN_402_ACCURACY_2000 = 0.95
+MORVAN_404_BATCH_LOSS = 0.035
+AUTOENCODER_MAX_RATIO = 1.0  # the autoencoder's test MSE must be below PCA-3's times this
+# The painter GAN's checks: the fitted a of its curves against U(1, 2) (mean 1.5, sd 0.289).
+PAINTER_MEAN_TOLERANCE = 0.1  # |mean a - 1.5| below this
+PAINTER_MIN_INSIDE = 0.75  # at least this share of curves with 1 <= a <= 2
+PAINTER_MIN_SD = 0.15  # a collapsed generator paints one curve: sd near 0
+UNIFORM_SD = 12**-0.5  # the standard deviation of U(1, 2)
 
 
 @dataclass
@@ -78,11 +98,54 @@ class MnistRun:
 
 
 @dataclass
+class LstmRun:
+    """One seeded epoch of the row-by-row LSTM (Chapter 09): accuracy on all and the first 2,000."""
+
+    seed: int
+    accuracy: float
+    accuracy_2000: float
+    seconds: float
+    train_images: int
+
+
+@dataclass
+class AutoencoderRun:
+    """One seeded autoencoder (Chapter 10): its test MSE per pixel, and PCA-3's."""
+
+    seed: int
+    autoencoder_mse: float
+    pca_mse: float
+    seconds: float
+    epochs: int
+    train_images: int
+
+
+@dataclass
+class PainterRun:
+    """One seeded painter GAN (Chapter 11): its curves' fitted a, and Morvan's convergence signs.
+
+    ``d_real`` and ``d_score`` are D's mean output on real curves and −D_loss, averaged over the
+    last 1,000 steps (they tend to 0.5 and 2·ln 0.5).
+    """
+
+    seed: int
+    mean: float
+    sd: float
+    inside: float
+    residual: float
+    d_real: float
+    d_score: float
+    seconds: float
+    steps: int
+
+
+@dataclass
 class Results:
     """Everything RESULTS.md reports: the runs, the total time, the machine line and the date.
 
     ``standins`` names the datasets that were the offline stand-ins (``--allow-standin`` smoke
-    runs only; empty for ``make reproduce``).
+    runs only; empty for ``make reproduce``). The later chapters' runs may be left empty: their
+    sections and checks are then left out.
     """
 
     cifar: list[CifarRun]
@@ -91,9 +154,30 @@ class Results:
     machine: str
     date: datetime.datetime
     standins: Sequence[str] = ()
+    lstm: list[LstmRun] = field(default_factory=list)
+    autoencoder: list[AutoencoderRun] = field(default_factory=list)
+    painter: list[PainterRun] = field(default_factory=list)
+
+    def checks(self) -> list[str]:
+        """What the checks require, one phrase per kind of run present."""
+        phrases = [
+            f"each CIFAR-10 run ≥ {100 * BLITZ.threshold:g} %",
+            f"the best MNIST epoch ≥ {pct(MNIST_CONVNET.threshold)}",
+        ]
+        if self.lstm:
+            phrases.append(f"each LSTM run ≥ {pct(ROW_LSTM.threshold)} on the whole test set")
+        if self.autoencoder:
+            phrases.append("each autoencoder below PCA-3's test MSE")
+        if self.painter:
+            phrases.append(
+                f"each painter GAN's fitted a: mean within {PAINTER_MEAN_TOLERANCE} of 1.5, "
+                f"≥ {PAINTER_MIN_INSIDE:.0%} in [1, 2], sd ≥ {PAINTER_MIN_SD}"
+            )
+        return phrases
 
     def failures(self) -> list[str]:
-        """One line per missed threshold: each CIFAR-10 run, and the best MNIST epoch."""
+        """One line per missed threshold: each CIFAR-10, LSTM, autoencoder and painter run, and
+        the best MNIST epoch."""
         failures = [
             f"CIFAR-10 seed {r.seed}: {pct(r.accuracy)} < {pct(BLITZ.threshold)}"
             for r in self.cifar
@@ -105,6 +189,28 @@ class Results:
                 f"MNIST best epoch {best}: {pct(self.mnist.accuracy(best))} < "
                 f"{pct(MNIST_CONVNET.threshold)}"
             )
+        failures += [
+            f"LSTM seed {r.seed}: {pct(r.accuracy)} < {pct(ROW_LSTM.threshold)}"
+            for r in self.lstm
+            if r.accuracy < ROW_LSTM.threshold
+        ]
+        failures += [
+            f"autoencoder seed {r.seed}: test MSE {r.autoencoder_mse:.4f} ≥ PCA-3's {r.pca_mse:.4f}"
+            for r in self.autoencoder
+            if r.autoencoder_mse >= r.pca_mse * AUTOENCODER_MAX_RATIO
+        ]
+        for r in self.painter:
+            if abs(r.mean - 1.5) >= PAINTER_MEAN_TOLERANCE:
+                failures.append(f"painter GAN seed {r.seed}: mean a {r.mean:.3f} is not 1.5 ± 0.1")
+            if r.inside < PAINTER_MIN_INSIDE:
+                failures.append(
+                    f"painter GAN seed {r.seed}: {r.inside:.0%} of a in [1, 2] < "
+                    f"{PAINTER_MIN_INSIDE:.0%}"
+                )
+            if r.sd < PAINTER_MIN_SD:
+                failures.append(
+                    f"painter GAN seed {r.seed}: sd of a {r.sd:.3f} < {PAINTER_MIN_SD} (collapsed)"
+                )
         return failures
 
 
@@ -204,6 +310,110 @@ def _mnist_section(run: MnistRun) -> list[str]:
     return lines
 
 
+def _mean_sd(values: Sequence[float]) -> tuple[float, float]:
+    """The mean and the sample standard deviation (0 for a single value)."""
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return statistics.mean(values), sd
+
+
+def _lstm_section(runs: list[LstmRun]) -> list[str]:
+    lines = [
+        "## MNIST row by row: Morvan's LSTM (402, Chapter 09)",
+        "",
+        f"`RowReader(nn.LSTM, 64)`: 28 rows of 28 pixels in [0, 1], `Linear(64, 10)` on the last "
+        f"step; Adam lr 0.01, batch {ROW_LSTM.batch_size}, {ROW_LSTM.epochs} epoch on "
+        f"{runs[0].train_images:,} training images. Accuracy on all 10,000 test images and on "
+        "the first 2,000 (Morvan's measure).",
+        "",
+        "| run | test accuracy, all | first 2,000 | s |",
+        "|---|---|---|---|",
+    ]
+    for r in runs:
+        lines.append(
+            f"| seed {r.seed} | {pct(r.accuracy)} | {pct(r.accuracy_2000)} | {r.seconds:.1f} |"
+        )
+    (mean, sd), (mean_2000, sd_2000) = (
+        _mean_sd([100 * getattr(r, name) for r in runs]) for name in ("accuracy", "accuracy_2000")
+    )
+    lines += [
+        f"| **mean ± sd** | **{mean:.2f} ± {sd:.2f} %** | {mean_2000:.2f} ± {sd_2000:.2f} % | |",
+        f"| Morvan's 402 | | {100 * MORVAN_402_ACCURACY_2000:.0f} % "
+        f"(printed {MORVAN_402_ACCURACY_2000}) | |",
+        "",
+        "Morvan printed the accuracy on the first 2,000 test images to two decimals, from one "
+        "unseeded run.",
+        "",
+    ]
+    return lines
+
+
+def _autoencoder_section(runs: list[AutoencoderRun]) -> list[str]:
+    lines = [
+        "## MNIST autoencoder against PCA (Morvan's 404, Chapter 10)",
+        "",
+        f"`AutoEncoder(code_size=3)` (784-128-64-12-3 and back, Tanh, Sigmoid output), Adam "
+        f"lr 0.005, batch 64, {runs[0].epochs} epochs on {runs[0].train_images:,} training images "
+        "in [0, 1]; PCA with 3 components from the same training images. Test MSE per pixel over "
+        "the 10,000 test images.",
+        "",
+        "| run | autoencoder | PCA-3 | autoencoder lower by | s |",
+        "|---|---|---|---|---|",
+    ]
+    for r in runs:
+        lines.append(
+            f"| seed {r.seed} | {r.autoencoder_mse:.4f} | {r.pca_mse:.4f} | "
+            f"{100 * (1 - r.autoencoder_mse / r.pca_mse):.1f} % | {r.seconds:.0f} |"
+        )
+    mean, sd = _mean_sd([r.autoencoder_mse for r in runs])
+    lines += [
+        f"| **mean ± sd** | **{mean:.4f} ± {sd:.4f}** | {runs[0].pca_mse:.4f} | "
+        f"{100 * (1 - mean / runs[0].pca_mse):.1f} % | |",
+        f"| Morvan's 404 | ≈ {MORVAN_404_BATCH_LOSS} (one training batch, epoch 9) | | | |",
+        "",
+        "PCA has no random part: its error is the same for every seed. Morvan printed only the "
+        "loss of single training batches.",
+        "",
+    ]
+    return lines
+
+
+def _painter_section(runs: list[PainterRun]) -> list[str]:
+    lines = [
+        "## The painter GAN (Morvan's 405, Chapter 11)",
+        "",
+        f"Morvan's G and D (128 ReLU units each), Adam lr 0.0001, batch 64, {runs[0].steps:,} "
+        "steps, G's step first and D on detached fakes. The artist's `a` is fitted by least "
+        "squares to 2,000 generated curves; D(real) and −D_loss are averaged over the last 1,000 "
+        "steps.",
+        "",
+        "| run | mean a | sd of a | a in [1, 2] | residual | D(real) | −D_loss | s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in runs:
+        lines.append(
+            f"| seed {r.seed} | {r.mean:.3f} | {r.sd:.3f} | {100 * r.inside:.1f} % | "
+            f"{r.residual:.3f} | {r.d_real:.3f} | {r.d_score:.3f} | {r.seconds:.0f} |"
+        )
+    stats = {
+        name: _mean_sd([getattr(r, name) for r in runs])
+        for name in ("mean", "sd", "inside", "residual")
+    }
+    lines += [
+        f"| **mean ± sd** | **{stats['mean'][0]:.3f} ± {stats['mean'][1]:.3f}** | "
+        f"{stats['sd'][0]:.3f} ± {stats['sd'][1]:.3f} | "
+        f"{100 * stats['inside'][0]:.1f} ± {100 * stats['inside'][1]:.1f} % | "
+        f"{stats['residual'][0]:.3f} | | | |",
+        f"| the artist, U(1, 2) | 1.500 | {UNIFORM_SD:.3f} | 100 % | 0 | 0.5 | "
+        f"{2 * math.log(0.5):.3f} | |",
+        "",
+        'Morvan judged his run by its last two columns only (his plot\'s "D accuracy" and '
+        '"D score", which tend to 0.5 and 2·ln 0.5); the fitted `a` says whether G paints like '
+        "the artist.",
+        "",
+    ]
+    return lines
+
+
 def _data_line(standins: Sequence[str]) -> str:
     fed = (
         "held in memory as tensors (`as_tensors` + `TensorBatches`, shuffled with a seeded "
@@ -218,28 +428,39 @@ def _data_line(standins: Sequence[str]) -> str:
 
 
 def render_results(results: Results) -> str:
-    """RESULTS.md's text: the header (date, machine, time, data, checks), then both tables."""
+    """RESULTS.md's text: the header (date, machine, time, data, checks), a section per recipe."""
     failures = results.failures()
     checks = "PASS" if not failures else "FAIL: " + "; ".join(failures)
     mnist_total = sum(results.mnist.epoch_seconds)
+    later_runs = [*results.lstm, *results.autoencoder, *results.painter]
+    later = (
+        f", {sum(r.seconds for r in later_runs):.0f} s for Chapters 09–11's {len(later_runs)} runs"
+        if later_runs
+        else ""
+    )
     cifar_total = sum(s for r in results.cifar for s in r.epoch_seconds)
     lines = [
-        "# Results: the seeds' recipes on the real data",
+        "# Results: the book's recipes on the real data",
         "",
         "Written by `make reproduce` (`scripts/reproduce.py`); do not edit by hand.",
         "",
         f"- Date: {results.date:%Y-%m-%d %H:%M} UTC",
         f"- Machine: {results.machine}",
         f"- Time: {results.seconds / 60:.1f} min in total; training {cifar_total:.0f} s for "
-        f"CIFAR-10 ({len(results.cifar)} runs), {mnist_total:.0f} s for MNIST. Timings vary "
+        f"CIFAR-10 ({len(results.cifar)} runs), {mnist_total:.0f} s for MNIST{later}. Timings vary "
         "±20–30 % from run to run on a shared machine.",
         _data_line(results.standins),
-        f"- Checks: {checks} (each CIFAR-10 run ≥ {100 * BLITZ.threshold:g} %, the best MNIST "
-        f"epoch ≥ {pct(MNIST_CONVNET.threshold)}).",
+        f"- Checks: {checks} ({', '.join(results.checks())}).",
         "",
         *_cifar_section(results.cifar),
         *_mnist_section(results.mnist),
     ]
+    if results.lstm:
+        lines += _lstm_section(results.lstm)
+    if results.autoencoder:
+        lines += _autoencoder_section(results.autoencoder)
+    if results.painter:
+        lines += _painter_section(results.painter)
     return "\n".join(lines) + "\n"
 
 

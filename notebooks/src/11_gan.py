@@ -355,14 +355,37 @@ axes[1].legend(loc="upper center")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# In this run (the output above) the mean is 1.496 and the residual 0.036, a ninth of the
+# In this run (the output above) the mean is 1.498 and the residual 0.038, about a ninth of the
 # untrained G's 0.329: the generated curves are parabolas of the artist's family, centred where
 # they should be. The histogram is less flattering than the mean. G paints the lower middle of
 # the range (around 1.3–1.5) too often, and 8 % of its curves fall outside $[1, 2]$, most of them
-# above 2 — steeper than anything the artist paints. The standard deviation, 0.306, is close to
+# above 2 — steeper than anything the artist paints. The standard deviation, 0.305, is close to
 # U(1, 2)'s 0.289 only because that tail makes up for the crowded middle: no collapse here, but
 # not a uniform distribution either. A collapsed G would show a standard deviation near 0
 # (Exercise 2). Morvan's two convergence signs cannot tell any of these cases apart.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The same code in `course_utils.painter`
+#
+# `make reproduce` trains the painter over three seeds with the book's copy of this section's
+# code (`make_painter_gan`, `painter_step`, `fit_a`, `a_stats`, and `train_painter`, the training
+# loop above). From the same seed it must paint with the same weights and fit the same `a`.
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
+from course_utils import painter
+
+library_a, _ = painter.fit_a(stats["curves"])
+print("same fitted a:", torch.equal(library_a, stats["a"]))
+torch.manual_seed(1)
+print("same statistics:", painter.a_stats(G).mean == stats["mean"])
+library_G, _ = painter.train_painter(seed=0, steps=50)
+seed_everything(0)  # ours: the loop above, 50 steps
+G50, D50 = make_painter_gan()
+opt_G50, opt_D50 = (torch.optim.Adam(n.parameters(), lr=LR_G) for n in (G50, D50))
+for _ in range(50):
+    painter_step(G50, D50, opt_G50, opt_D50, artist_works()[0])
+same = all(map(torch.equal, G50.parameters(), library_G.parameters()))
+print("same weights after 50 steps:", same)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Which loss for G? Saturating, non-saturating, and logits
@@ -489,12 +512,12 @@ assert all(s["residual"] < untrained["residual"] for s in compared.values())
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # After 3,000 steps from the same start (the output above), the three generators spread $a$
-# alike (sd 0.297–0.298, 93 % inside $[1, 2]$), but the saturating loss leaves its curves twice as
-# far from the family: a residual of 0.105, against 0.053 with the non-saturating loss. Slowed, not
+# alike (sd 0.297, 93 % inside $[1, 2]$), but the saturating loss leaves its curves twice as
+# far from the family: a residual of 0.104, against 0.051 with the non-saturating loss. Slowed, not
 # stalled: at Morvan's learning rate of 1e-4 his D is never as confident as the D of the
 # measurement above (its mean output on real curves peaked near 0.7 in the training curves), so
 # the saturating gradient stays usable. The two non-saturating variants are one loss computed two
-# ways, and they agree to the third decimal (0.053 and 0.052): no logit here comes near the
+# ways, and they agree to the third decimal (0.051 and 0.050): no logit here comes near the
 # float32 limits of the cell before. `BCEWithLogitsLoss` is the insurance for when one does, as
 # it will in a GAN whose D wins decisively.
 
@@ -618,12 +641,12 @@ plt.show()
 # $1.5x^2 + 0.5$ (not $x^2 + 0.5$), and class 0 the upper bound $1.5x^2 + 0.5$ (not $2x^2 + 0.5$):
 # the two classes meet along one curve, the painting with $a = 1.5$.
 #
-# In this run (the output above) each class sits in its own range: class 0 has mean 1.236 with
-# 97 % of its curves in $[1, 1.5]$, class 1 mean 1.746 with 98 % in $[1.5, 2]$, and the two
+# In this run (the output above) each class sits in its own range: class 0 has mean 1.223 with
+# 98 % of its curves in $[1, 1.5]$, class 1 mean 1.762 with 98 % in $[1.5, 2]$, and the two
 # histograms barely overlap at 1.5. Each class is narrower than its range, though: a uniform
 # distribution over a range of width 0.5 has standard deviation $0.5/\sqrt{12} \approx 0.144$, and
-# the classes show 0.122 and 0.099 — class 1 crowds around 1.7 and is thin near both ends of its
-# range. As with the painter, G matches the centre of what it imitates better than the edges.
+# the classes show 0.114 and 0.089 — class 1 crowds around 1.75 and is thin near both ends of
+# its range. As with the painter, G matches the centre of what it imitates better than the edges.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Going further: a GAN that draws digits
@@ -770,15 +793,15 @@ assert samples.min() >= -1 and samples.max() <= 1  # Tanh: valid pixels in every
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The grid above looks like handwriting, but noisy: speckled backgrounds, broken strokes, and
-# several blobs nobody would name. The judge agrees. It is confident on 26.0 % of the 1,000
-# generated digits, against 89.4 % of 1,000 real test digits; and the confident ones are far from
-# an even mix (the counts above: mostly 8s, 7s and 2s). The digits 5 and 9 are never recognised
-# with confidence, 4 and 6 almost never: **not all ten digits appear**. That is partial mode
-# collapse, the classic failure of a small GAN trained briefly; in trial runs while this chapter
-# was written, the favoured digits changed from one checkpoint to the next instead of spreading
-# out. Convolutional generators (DCGAN), longer training and feeding the label as in the
-# conditional GAN above are the usual remedies; two minutes of an MLP on two CPU cores gets this
-# far, and the judge says exactly how far.
+# several blobs nobody would name. The judge agrees. It is confident on 21.4 % of the 1,000
+# generated digits, against 89.2 % of 1,000 real test digits; and the confident ones are far from
+# an even mix (the counts above: only 2s, 3s, 4s, 7s and 8s, most of them 4s and 3s). The digits
+# 0, 1, 5, 6 and 9 are never recognised with confidence: **not all ten digits appear**. That is
+# partial mode collapse, the classic failure of a small GAN trained briefly; in trial runs while
+# this chapter was written, the favoured digits changed from one checkpoint to the next instead
+# of spreading out. Convolutional generators (DCGAN), longer training and feeding the label as
+# in the conditional GAN above are the usual remedies; a minute or two of an MLP on two CPU
+# cores gets this far, and the judge says exactly how far.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary

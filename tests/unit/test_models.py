@@ -7,8 +7,9 @@ import re
 
 import pytest
 import torch
+from torch import nn
 
-from course_utils.models import BlitzNet, MnistConvNet, count_parameters
+from course_utils.models import BlitzNet, MnistConvNet, RowReader, count_parameters
 
 
 def blitz_parameters(c1: int, c2: int) -> int:
@@ -129,3 +130,30 @@ def test_the_suggested_fixes_work() -> None:
 def test_an_empty_batch_is_still_a_batch() -> None:
     assert BlitzNet()(torch.zeros(0, 3, 32, 32)).shape == (0, 10)
     assert MnistConvNet()(torch.zeros(0, 1, 28, 28)).shape == (0, 10)
+
+
+@pytest.mark.parametrize(("kind", "gates"), [(nn.LSTM, 4), (nn.RNN, 1)])
+def test_row_reader_reads_28_rows_into_10_logits(kind, gates) -> None:
+    torch.manual_seed(0)
+    model = RowReader(kind, hidden=64)
+    assert model(torch.rand(5, 28, 28)).shape == (5, 10)
+    recurrent = gates * (28 * 64 + 64 * 64 + 64 + 64)  # W_ih, W_hh, b_ih, b_hh per gate
+    assert count_parameters(model) == recurrent + 64 * 10 + 10  # 24,714 for the LSTM
+
+
+def test_row_reader_classifies_from_the_last_row_only() -> None:
+    torch.manual_seed(0)
+    model, x = RowReader(nn.LSTM, hidden=8), torch.rand(3, 28, 28)
+    with torch.no_grad():
+        output, _ = model.rnn(x)
+        assert torch.equal(model(x), model.out(output[:, -1]))
+
+
+@pytest.mark.parametrize(
+    ("shape", "fix"),
+    [((4, 1, 28, 28), "x.squeeze(1)"), ((28, 28), "28 rows of 28 pixels"), ((4, 28, 14), "got")],
+)
+def test_row_reader_rejects_a_wrong_shape_with_the_fix(shape, fix) -> None:
+    with pytest.raises(ValueError, match=re.escape(str(shape))) as error:
+        RowReader()(torch.rand(shape))
+    assert "(N, 28, 28)" in str(error.value) and fix in str(error.value)

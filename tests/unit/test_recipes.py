@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from course_utils.data import is_standin
 from course_utils.fastpath import as_tensors
 from course_utils.models import BlitzNet, MnistConvNet
-from course_utils.recipes import BLITZ, MNIST_CONVNET, Splits, load_real, machine
+from course_utils.recipes import BLITZ, MNIST_CONVNET, ROW_LSTM, Splits, load_real, machine
 
 
 def test_the_blitz_recipe_is_seed_000s():
@@ -32,6 +32,19 @@ def test_the_mnist_recipe_is_seed_003s():
     assert optimizer.defaults["lr"] == 0.001  # the seed's optim.Adam(model.parameters())
     assert (MNIST_CONVNET.batch_size, MNIST_CONVNET.epochs) == (512, 20)
     assert (MNIST_CONVNET.mean, MNIST_CONVNET.std) == ((0.1307,), (0.3081,))
+
+
+def test_the_lstm_recipe_is_morvans_402():
+    model = ROW_LSTM.make_model()
+    optimizer = ROW_LSTM.make_optimizer(model)
+    assert isinstance(model.rnn, torch.nn.LSTM) and model.rnn.hidden_size == 64
+    assert isinstance(optimizer, torch.optim.Adam) and optimizer.defaults["lr"] == 0.01
+    assert (ROW_LSTM.batch_size, ROW_LSTM.epochs, ROW_LSTM.train_images) == (64, 1, 60_000)
+    x, y = as_tensors(ROW_LSTM.loader(train=False), ROW_LSTM.mean, ROW_LSTM.std)
+    assert x.min() >= 0 and x.max() <= 1  # ToTensor only: pixels in [0, 1]
+    loss = ROW_LSTM.loss_fn(model(x[:64].squeeze(1)), y[:64])  # (64,28,28): rows as steps
+    loss.backward()
+    assert loss.item() > 0
 
 
 @pytest.mark.parametrize("recipe", [BLITZ, MNIST_CONVNET], ids=["blitz", "mnist"])

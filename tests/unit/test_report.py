@@ -6,7 +6,16 @@ import datetime
 
 import pytest
 
-from course_utils.report import CifarRun, MnistRun, Results, render_results, write_results
+from course_utils.report import (
+    AutoencoderRun,
+    CifarRun,
+    LstmRun,
+    MnistRun,
+    PainterRun,
+    Results,
+    render_results,
+    write_results,
+)
 
 DATE = datetime.datetime(2026, 11, 24, 21, 41, tzinfo=datetime.UTC)
 
@@ -43,7 +52,7 @@ def passing() -> Results:
 
 def test_the_header_names_date_machine_time_data_and_a_pass(passing):
     text = render_results(passing)
-    assert text.startswith("# Results: the seeds' recipes on the real data\n")
+    assert text.startswith("# Results: the book's recipes on the real data\n")
     assert "- Date: 2026-11-24 21:41 UTC\n" in text
     assert "- Machine: a test CPU; 2 logical CPUs\n" in text
     # 2 runs x (14 + 15) s of CIFAR-10 training, 4 x 4.5 s of MNIST; 186 s in all
@@ -119,3 +128,75 @@ def test_write_results_creates_the_folder(tmp_path, passing):
     path = tmp_path / "results" / "RESULTS.md"
     write_results(path, passing)
     assert path.read_text() == render_results(passing)
+
+
+# ------------------------------------------------------------------- Chapters 09-11's recipes
+
+
+def later(passing: Results, lstm=(), autoencoder=(), painter=()) -> Results:
+    passing.lstm, passing.autoencoder, passing.painter = (
+        list(lstm),
+        list(autoencoder),
+        list(painter),
+    )
+    return passing
+
+
+def painter_run(seed: int, mean: float = 1.5, sd: float = 0.3, inside: float = 0.92) -> PainterRun:
+    return PainterRun(seed, mean, sd, inside, 0.038, 0.501, -1.381, 9.0, 10_000)
+
+
+def test_without_later_runs_their_sections_and_checks_are_left_out(passing):
+    text = render_results(passing)
+    assert "LSTM" not in text and "autoencoder" not in text and "painter" not in text
+
+
+def test_the_lstm_table_has_both_measures_beside_morvans(passing):
+    runs = [LstmRun(0, 0.9551, 0.9415, 2.6, 60_000), LstmRun(1, 0.9649, 0.9585, 2.7, 60_000)]
+    text = render_results(later(passing, lstm=runs))
+    assert "| seed 0 | 95.51 % | 94.15 % | 2.6 |" in text
+    assert "| **mean ± sd** | **96.00 ± 0.69 %** | 95.00 ± 1.20 % | |" in text
+    assert "| Morvan's 402 | | 95 % (printed 0.95) | |" in text
+    assert "1 epoch on 60,000 training images" in text
+    assert "each LSTM run ≥ 93.00 % on the whole test set" in lines_of(text, "- Checks:")[0]
+
+
+def test_the_autoencoder_table_compares_each_seed_with_pca(passing):
+    runs = [AutoencoderRun(s, e, 0.0516, 19.0, 10, 60_000) for s, e in ((0, 0.0381), (1, 0.0391))]
+    text = render_results(later(passing, autoencoder=runs))
+    assert "| seed 0 | 0.0381 | 0.0516 | 26.2 % | 19 |" in text
+    assert "| **mean ± sd** | **0.0386 ± 0.0007** | 0.0516 | 25.2 % | |" in text
+    assert "10 epochs on 60,000 training images" in text
+
+
+def test_the_painter_table_sits_beside_the_artists_uniform_a(passing):
+    text = render_results(
+        later(passing, painter=[painter_run(0), painter_run(1, 1.52, 0.29, 0.94)])
+    )
+    assert "| seed 0 | 1.500 | 0.300 | 92.0 % | 0.038 | 0.501 | -1.381 | 9 |" in text
+    assert "| **mean ± sd** | **1.510 ± 0.014** | 0.295 ± 0.007 | 93.0 ± 1.4 % | 0.038 |" in text
+    assert "| the artist, U(1, 2) | 1.500 | 0.289 | 100 % | 0 | 0.5 | -1.386 | |" in text
+
+
+def test_each_later_threshold_is_named_when_missed(passing):
+    results = later(
+        passing,
+        lstm=[LstmRun(0, 0.9299, 0.95, 2.0, 60_000), LstmRun(1, 0.93, 0.95, 2.0, 60_000)],
+        autoencoder=[AutoencoderRun(2, 0.0516, 0.0516, 19.0, 10, 60_000)],
+        painter=[painter_run(3, mean=1.61), painter_run(4, inside=0.74), painter_run(5, sd=0.149)],
+    )
+    assert results.failures() == [
+        "LSTM seed 0: 92.99 % < 93.00 %",  # 93.00 % exactly passes
+        "autoencoder seed 2: test MSE 0.0516 ≥ PCA-3's 0.0516",  # a tie fails
+        "painter GAN seed 3: mean a 1.610 is not 1.5 ± 0.1",
+        "painter GAN seed 4: 74% of a in [1, 2] < 75%",
+        "painter GAN seed 5: sd of a 0.149 < 0.15 (collapsed)",
+    ]
+    checks = lines_of(render_results(results), "- Checks:")[0]
+    assert checks.startswith("- Checks: FAIL: LSTM seed 0: 92.99 % < 93.00 %; autoencoder seed 2")
+
+
+def test_the_time_line_counts_the_later_runs(passing):
+    runs = [LstmRun(0, 0.96, 0.95, 3.0, 60_000)], [painter_run(0), painter_run(1)]
+    text = render_results(later(passing, lstm=runs[0], painter=runs[1]))
+    assert "18 s for MNIST, 21 s for Chapters 09–11's 3 runs." in text

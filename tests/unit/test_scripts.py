@@ -28,6 +28,10 @@ TINY_REPRODUCE = [
     "2",
     "--mnist-epochs",
     "2",
+    "--autoencoder-epochs",
+    "1",
+    "--painter-steps",
+    "30",
 ]
 TINY_BENCH = ["--repeats", "1", "--mnist-images", "64", "--blitz-images", "32"]
 BENCH_ROWS = [
@@ -108,9 +112,12 @@ def test_reproduce_on_the_standins_writes_results_that_match_its_lines(
     assert "reproduce: OFFLINE STAND-INS for CIFAR-10 and MNIST (--allow-standin)" in captured.out
     text = output.read_text()
     for heading in (
-        "# Results: the seeds' recipes on the real data",
+        "# Results: the book's recipes on the real data",
         "## CIFAR-10: the blitz CNN (seed 000)",
         "## MNIST: the handbook ConvNet (seed 003)",
+        "## MNIST row by row: Morvan's LSTM (402, Chapter 09)",
+        "## MNIST autoencoder against PCA (Morvan's 404, Chapter 10)",
+        "## The painter GAN (Morvan's 405, Chapter 11)",
     ):
         assert f"\n{heading}\n" in f"\n{text}"
     assert "- Data: the OFFLINE STAND-INS for CIFAR-10 and MNIST" in text
@@ -133,10 +140,43 @@ def test_reproduce_on_the_standins_writes_results_that_match_its_lines(
     assert len(mnist) == 2
     for epoch, loss, accuracy, correct, seconds in mnist:
         assert f"\n| {epoch} | {loss} | {accuracy} % | {correct} | {seconds} |" in text
+    lstm = re.findall(
+        r"LSTM seed (\d): test accuracy ([\d.]+)% \(all [\d,]+\), ([\d.]+)% \(first 2,000\), "
+        r"([\d.]+) s",
+        out,
+    )
+    assert [seed for seed, *_ in lstm] == ["0", "1"]
+    for seed, accuracy, first, seconds in lstm:
+        assert f"| seed {seed} | {accuracy} % | {first} % | {seconds} |" in text
+    autoencoder = re.findall(
+        r"autoencoder seed (\d): test MSE ([\d.]+) \(PCA-3 ([\d.]+)\), (\d+) s", out
+    )
+    assert [seed for seed, *_ in autoencoder] == ["0", "1"]
+    for seed, error, pca, seconds in autoencoder:
+        lower = 100 * (1 - float(error) / float(pca))  # from the printed, rounded values
+        (row,) = (
+            line for line in text.splitlines() if line.startswith(f"| seed {seed} | {error} |")
+        )
+        cells = row.strip("| ").split(" | ")
+        assert cells[2] == pca and cells[4] == seconds
+        assert abs(float(cells[3].removesuffix(" %")) - lower) < 0.5
+    painted = re.findall(
+        r"painter GAN seed (\d): fitted a mean ([\d.]+), sd ([\d.]+), ([\d.]+)% in \[1, 2\]; "
+        r"D\(real\) ([\d.]+), -D_loss (-[\d.]+), (\d+) s",
+        out,
+    )
+    assert [seed for seed, *_ in painted] == ["0", "1"]
+    for seed, mean, sd, inside, d_real, d_score, seconds in painted:
+        assert f"| seed {seed} | {mean} | {sd} | {inside} % | " in text
+        assert f"| {d_real} | {d_score} | {seconds} |" in text
 
     # tiny runs miss the thresholds: the exit status, the FAIL lines and the Checks line agree
     missed = sum(float(accuracy) < 50 for _, accuracy, _, _ in cifar)
     missed += max(float(accuracy) for _, _, accuracy, _, _ in mnist) < 99
+    missed += sum(float(accuracy) < 93 for _, accuracy, _, _ in lstm)
+    missed += sum(float(error) >= float(pca) for _, error, pca, _ in autoencoder)
+    for _, mean, sd, inside, *_ in painted:
+        missed += (abs(float(mean) - 1.5) >= 0.1) + (float(inside) < 75) + (float(sd) < 0.15)
     fails = [
         line.removeprefix("reproduce: FAIL ")
         for line in captured.err.splitlines()
@@ -150,11 +190,16 @@ def test_reproduce_on_the_standins_writes_results_that_match_its_lines(
 def test_reproduce_exits_0_with_a_pass_when_the_thresholds_are_met(
     reproduce, monkeypatch, tmp_path, capsys
 ):
-    for name in ("BLITZ", "MNIST_CONVNET"):  # thresholds a stand-in run cannot miss
+    for name in ("BLITZ", "MNIST_CONVNET", "ROW_LSTM"):  # thresholds a stand-in run cannot miss
         monkeypatch.setattr(report, name, dataclasses.replace(getattr(report, name), threshold=0))
+    monkeypatch.setattr(report, "AUTOENCODER_MAX_RATIO", float("inf"))
+    monkeypatch.setattr(report, "PAINTER_MEAN_TOLERANCE", float("inf"))
+    monkeypatch.setattr(report, "PAINTER_MIN_INSIDE", 0.0)
+    monkeypatch.setattr(report, "PAINTER_MIN_SD", 0.0)
     output = tmp_path / "RESULTS.md"
     argv = ["--allow-standin", "--output", str(output), "--limit", "16", "--seeds", "0"]
-    status = reproduce.main([*argv, "--cifar-epochs", "1", "--mnist-epochs", "1"])
+    tiny = ["--cifar-epochs", "1", "--mnist-epochs", "1", "--autoencoder-epochs", "1"]
+    status = reproduce.main([*argv, *tiny, "--painter-steps", "10"])
     assert status == 0 and "FAIL" not in capsys.readouterr().err
     assert "- Checks: PASS (" in output.read_text()
 
