@@ -274,7 +274,8 @@ with torch.no_grad():
 # sum to 1. Over *which* entries? For a batch of logits shaped `(N, C)` — N samples, C classes —
 # we want each **row** normalised: that is the class dimension, `dim=1`. `dim=0` would instead
 # normalise each class across the batch, which means nothing. The notes call `F.softmax(out)`
-# with no `dim`; old PyTorch guessed one (with a warning), today you always say it.
+# with no `dim`. That still runs today: PyTorch guesses (`dim=1` for a 2-D input, `dim=0` for
+# 1-D and 3-D ones) and emits a `UserWarning` that the implicit choice is deprecated. Say `dim`.
 
 # %% slideshow={"slide_type": "fragment"} tags=["nbval-check-output"]
 logits = torch.tensor([[2.0, -1.0], [0.5, 0.5], [-3.0, 4.0]])  # (N=3, C=2)

@@ -107,8 +107,9 @@ print(classes)
 # every run (a function builds it, because we will train again later with other seeds).
 #
 # The notes use `num_workers=2` and mention a `BrokenPipeError` on Windows. Worker processes only
-# pay off when there are spare cores: on the book's 2-core machine, two workers made this very
-# pipeline 2.3 times *slower* than none (Chapter 5 measures workers), so we use `num_workers=0`.
+# pay off when there are spare cores: on the book's 2-core machine two workers compete with the
+# training for them and make a loader *slower* than none (Chapter 5 measures it, and `make bench`
+# times this pipeline both ways), so we use `num_workers=0`.
 # In the fast profile both sets are cut to their first `cfg.train_images` / `cfg.test_images`
 # images.
 
@@ -240,7 +241,8 @@ optimizer = torch.optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
 #
 # Before training, a measurement that decides how we train. PyTorch splits each operation over
 # `torch.get_num_threads()` CPU threads. An operation of this net at batch 4 is tiny (the
-# largest, `conv2`, is about a million multiply-adds), so the threads spend more time waiting for
+# largest, `conv1`, is 6·28·28·75 = 352,800 multiply-adds per image, 1.4 million for the batch;
+# `conv2` is 16·10·10·150 = 240,000 per image), so the threads spend more time waiting for
 # each other than computing, and on a machine shared with other work (the book's is) a waiting
 # thread may not even be running. `ms_per_batch` times complete training steps on one random batch
 # held in memory (so only the computation is timed); we keep the faster thread count.
@@ -381,10 +383,12 @@ print("reloaded; in training mode:", net.training)
 #
 # ### Predictions on one test batch
 #
-# The notes wrote `dataiter.next()`; iterators lost that method with Python 3, and
-# `next(iter(testloader))` is the form that works. The net's output is 10 logits per image; the
-# class with the largest is its prediction (`argmax` — the notes' `torch.max(outputs, 1)` returns
-# the maximum values and their indices, and kept the indices). Red titles are mistakes.
+# The notes wrote `dataiter.next()`. They ran under Python 3, whose iterators need only
+# `__next__`; PyTorch's DataLoader iterator kept an extra `.next()` alias until about release
+# 1.13, and it is gone now. The built-in `next(iter(testloader))` is the form that works. The
+# net's output is 10 logits per image; the class with the largest is its prediction (`argmax` —
+# the notes' `torch.max(outputs, 1)` returns the maximum values and their indices, and kept the
+# indices). Red titles are mistakes.
 
 # %% slideshow={"slide_type": "-"}
 images, labels = next(iter(testloader))

@@ -71,11 +71,12 @@ print(f"training pixels: mean {pixels.mean():.4f}, std {pixels.std():.4f}")
 # The handbook feeds the network through a `DataLoader` over PIL images, which builds a PIL image
 # and runs `ToTensor` and `Normalize` for every image, on every epoch. For a network this small
 # that per-image work is a large part of the epoch: Chapter 5 timed the loading alone, and
-# `make bench` times this very network fed both ways (on the book's 2-core machine an epoch fed
-# image by image took about 1.6 times as long as the compute alone; on another machine's CPU,
-# four times). So we decode the images once into one normalised tensor with `as_tensors` — the
-# same numbers `ToTensor` + `Normalize` produce (Exercise 3 checks it) — and let `TensorBatches`
-# serve shuffled mini-batches of 512 from memory, like a `DataLoader` with `shuffle=True`.
+# `make bench` times this very network fed both ways (quoted from one of its runs, on the book's
+# 2-core machine and not printed here: an epoch fed image by image took 1.65 times as long as
+# the compute alone). So we decode the images once into one normalised tensor with
+# `as_tensors` — the same numbers `ToTensor` + `Normalize` produce (Exercise 3 checks it) — and
+# let `TensorBatches` serve shuffled mini-batches of 512 from memory, like a `DataLoader` with
+# `shuffle=True`.
 
 # %% slideshow={"slide_type": "-"}
 from course_utils.fastpath import TensorBatches, as_tensors
