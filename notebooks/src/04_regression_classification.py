@@ -142,7 +142,8 @@ for name, fn in functions.items():
 # ## Regression: fitting a noisy curve
 #
 # The data: 100 points with $x$ evenly spaced in $[-1, 1]$ and $y = x^2 + \text{noise}$, the noise
-# uniform in $[0, 0.2)$ — exactly the notes' data, made by `noisy_curve`. Both tensors have shape
+# uniform in $[0, 0.2)$ — the data of Morvan's `301_regression.py`, which the notes follow but do
+# not print, made by `noisy_curve`. Both tensors have shape
 # `(100, 1)`: PyTorch layers expect a batch of samples along the first dimension and the features
 # of one sample along the second, so one number per sample is a column, not a flat vector.
 
@@ -241,8 +242,9 @@ plt.show()
 # ## Classification: two clusters
 #
 # Now the target is a class. `two_clusters` draws 100 points around $(2, 2)$ (class 0) and 100
-# around $(-2, -2)$ (class 1), from normal distributions with standard deviation 1, as in the
-# notes. Each sample is a row of two features, so `features` is `(200, 2)`; the labels are one
+# around $(-2, -2)$ (class 1), from normal distributions with standard deviation 1, as in
+# Morvan's `302_classification.py` (the notes show its network and loss, not its data). Each
+# sample is a row of two features, so `features` is `(200, 2)`; the labels are one
 # **class index** per sample, a `(200,)` tensor of dtype `int64` (`long`) — the form
 # `CrossEntropyLoss` expects. A second draw with another seed is our test set.
 
@@ -303,8 +305,9 @@ print("CrossEntropyLoss(probs), wrong:  ", ce(probs, targets))
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Training the classifier
 #
-# The loop is the regression loop with a different loss; SGD with learning rate 0.02, as in the
-# notes. **Accuracy** is the fraction of points whose highest logit is the true class.
+# The loop is the regression loop with a different loss; SGD with learning rate 0.02, as in
+# Morvan's 302 (the notes print only the regression's rate, 0.2). **Accuracy** is the fraction
+# of points whose highest logit is the true class.
 
 # %% slideshow={"slide_type": "fragment"}
 optimizer = torch.optim.SGD(clf.parameters(), lr=0.02)

@@ -51,17 +51,18 @@ print(f"profile {cfg.profile!r}: {cfg.epochs} epochs, {cfg.points} points")
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The task: one noisy curve, in mini-batches
 #
-# The video-course notes compare optimizers on a one-dimensional regression: points
-# $(x, x^2 + \text{noise})$ for $x \in [-1, 1]$, a net with one hidden layer of 20 units,
-# mini-batches of 32, learning rate 0.01 and 12 epochs. We use the book's `noisy_curve` (its
-# noise is uniform in $[0, 0.2)$ rather than the notes' Gaussian, which changes nothing below)
-# with `cfg.points` points and `cfg.epochs` epochs: the notes' 1,000 points and 12 epochs in the
-# full profile, fewer in the fast one.
+# The video-course notes compare four optimizers and show only their constructors (with
+# `lr=LR`). The task and the settings come from the code the notes follow, Morvan's
+# `306_optimizer.py`: points $(x, x^2 + \text{noise})$ for $x \in [-1, 1]$, a net with one hidden
+# layer of 20 units, mini-batches of 32, learning rate 0.01 and 12 epochs. We use the book's
+# `noisy_curve` (its noise is uniform in $[0, 0.2)$ rather than Morvan's Gaussian, which changes
+# nothing below) with `cfg.points` points and `cfg.epochs` epochs: Morvan's 1,000 points and 12
+# epochs in the full profile, fewer in the fast one.
 #
 # The `DataLoader` shuffles with its own seeded generator, so every run sees the same batches.
 
 # %% slideshow={"slide_type": "-"}
-LR, BATCH_SIZE = 0.01, 32  # the notes' settings
+LR, BATCH_SIZE = 0.01, 32  # Morvan's 306 settings
 loader_generator = seed_everything(0)
 x, y = noisy_curve(cfg.points)  # each (points, 1)
 loader = DataLoader(
