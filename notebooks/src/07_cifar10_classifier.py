@@ -689,10 +689,11 @@ plt.show()
 # 5. **A learning-rate schedule**: cosine annealing from 0.05 down towards 0 over the epochs,
 #    with Nesterov momentum and a little weight decay.
 #
-# Two more choices change only the speed, and are measured below: the order of the layers in a
-# block, and the memory layout. The loop is `course_utils.training.fit`: the same steps as
-# `train_blitz`, plus an evaluation on the test set after every epoch and one scheduler step per
-# epoch. Like the GPU run above, this part runs on `device` (the CPU when there is no GPU).
+# Two more choices are made for speed and timed below: the order of the layers in a block (which
+# also changes the model slightly, see "The network") and the memory layout (which does not). The
+# loop is `course_utils.training.fit`: the same steps as `train_blitz`, plus an evaluation on the
+# test set after every epoch and one scheduler step per epoch. Like the GPU run above, this part
+# runs on `device` (the CPU when there is no GPU).
 
 # %% slideshow={"slide_type": "-"}
 CIFAR_MEAN, CIFAR_STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)  # training set
@@ -742,11 +743,15 @@ show_images(torch.cat([originals, augmented]), torch.cat([train_y[:8], train_y[:
 # ### The network
 #
 # Each block is a 3×3 convolution with padding 1 (the size is kept), 2×2 max pooling (the size is
-# halved), batch norm and ReLU. The usual order pools last; pooling right after the convolution
-# is a common speed-up, because batch norm and ReLU then see a quarter of the values. ReLU and max
-# pooling commute exactly (the largest of four rectified values is the rectified largest), and
-# batch norm normalises the pooled values just as well. The convolutions have no bias: batch
-# norm subtracts the mean right after, which would cancel it, and adds its own learned shift.
+# halved), batch norm and ReLU. The usual order pools last; pooling right after the convolution is a
+# common speed-up, because batch norm and ReLU then see a quarter of the values. ReLU and max
+# pooling commute exactly (the largest of four rectified values is the rectified largest). Batch
+# norm does not: pooled first, it computes its mean and variance over the pooled maxima, not over
+# every value, so it normalises differently, and max pooling passes through its per-channel affine
+# map unchanged only where the learned scale γ is positive. Pooling first is therefore a slightly
+# different network, not the same one computed faster; it is the one trained here. The convolutions
+# have no bias: batch norm subtracts the mean right after, which would cancel it, and adds its own
+# learned shift.
 
 # %% slideshow={"slide_type": "-"}
 def conv_block(c_in, c_out, pool_first=True):
@@ -781,12 +786,13 @@ print("output:", tuple(bigger(torch.zeros(2, 3, 32, 32)).shape))
 # ### Threads, memory layout and the time budget
 #
 # With 128 images per step each operation has far more work, so a second thread may now pay; we
-# measure again and keep the faster. Then two choices about the same computation:
-# the block order above, and the **memory layout**. PyTorch stores images channel by channel
-# (`NCHW`) by default; `channels_last` (`NHWC`) keeps the channels of each pixel together, the
-# layout the CPU's convolution library prefers. `model.to(memory_format=torch.channels_last)`
-# switches a model; it computes the same function (the outputs agree up to rounding). The
-# estimate at the end is what one epoch of the training below will cost.
+# measure again and keep the faster. Then two choices made for speed: the block order above (a
+# slightly different model), and the **memory layout** (the same computation). PyTorch stores images
+# channel by channel (`NCHW`) by default; `channels_last` (`NHWC`) keeps the channels of each pixel
+# together, the layout the CPU's convolution library prefers.
+# `model.to(memory_format=torch.channels_last)` switches a model; it computes the same function (the
+# outputs agree up to rounding). The estimate at the end is what one epoch of the training below
+# will cost.
 
 # %% slideshow={"slide_type": "-"}
 GF_BATCH = 128
@@ -815,8 +821,9 @@ print(f"-> on this CPU, about {step_ms * gf_steps / 1000:.0f} s per epoch of {gf
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # In the full-profile run, at batch 128 two threads were nearly twice as fast as one (47 ms against
 # 90 ms per mini-batch) — unlike batch 4, each step now has work to share — and the block order
-# and the layout together made a step 2.7 times faster (81 ms → 49 ms → 30 ms) for the same
-# network. The training below uses all three findings.
+# and the layout together made a step 2.7 times faster (81 ms → 49 ms → 30 ms), for a network
+# that differs from the usual order only in where batch norm sits (and so in its statistics). The
+# training below uses all three findings.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Training
