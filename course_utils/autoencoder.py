@@ -15,8 +15,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["AutoEncoder", "train_epoch", "reconstruction_mse", "pca_mse"]
+__all__ = [
+    "BATCH_SIZE",
+    "LEARNING_RATE",
+    "EPOCHS",
+    "AutoEncoder",
+    "train_epoch",
+    "reconstruction_mse",
+    "pca_mse",
+]
 
+BATCH_SIZE = 64  #: Morvan's 404: batches of 64,
+LEARNING_RATE = 0.005  #: Adam's learning rate,
+EPOCHS = 10  #: and 10 epochs
 PIXELS = 28 * 28
 
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course_utils import autoencoder, painter
 from course_utils.recipes import BLITZ, LOSS_WINDOW, MNIST_CONVNET, ROW_LSTM
 
 __all__ = [
@@ -352,7 +353,8 @@ def _autoencoder_section(runs: list[AutoencoderRun]) -> list[str]:
         "## MNIST autoencoder against PCA (Morvan's 404, Chapter 10)",
         "",
         f"`AutoEncoder(code_size=3)` (784-128-64-12-3 and back, Tanh, Sigmoid output), Adam "
-        f"lr 0.005, batch 64, {runs[0].epochs} epochs on {runs[0].train_images:,} training images "
+        f"lr {autoencoder.LEARNING_RATE}, batch {autoencoder.BATCH_SIZE}, {runs[0].epochs} "
+        f"epochs on {runs[0].train_images:,} training images "
         "in [0, 1]; PCA with 3 components from the same training images. Test MSE per pixel over "
         "the 10,000 test images.",
         "",
@@ -381,7 +383,8 @@ def _painter_section(runs: list[PainterRun]) -> list[str]:
     lines = [
         "## The painter GAN (Morvan's 405, Chapter 11)",
         "",
-        f"Morvan's G and D (128 ReLU units each), Adam lr 0.0001, batch 64, {runs[0].steps:,} "
+        f"Morvan's G and D (128 ReLU units each), Adam lr {painter.LEARNING_RATE}, batch "
+        f"{painter.BATCH_SIZE}, {runs[0].steps:,} "
         "steps, G's step first and D on detached fakes. The artist's `a` is fitted by least "
         "squares to 2,000 generated curves; D(real) and −D_loss are averaged over the last 1,000 "
         "steps.",

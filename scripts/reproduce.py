@@ -65,7 +65,6 @@ from course_utils.training import evaluate, predict, train_one_epoch
 DEFAULT_OUTPUT = REPO_ROOT / "results" / "RESULTS.md"
 SEEDS = [0, 1, 2]  # the blitz, LSTM, autoencoder and painter recipes are run once per seed
 TEST_BATCH = 1000  # evaluation only: any size gives the same predictions
-AUTOENCODER_EPOCHS, AUTOENCODER_BATCH, AUTOENCODER_LR = 10, 64, 0.005  # Morvan's 404
 
 
 class RecordingLoss:
@@ -186,9 +185,9 @@ def run_autoencoder(
 ) -> AutoencoderRun:
     """Morvan's autoencoder from ``seed`` on flattened digits, as Chapter 10 trains it."""
     generator = seed_everything(seed)
-    batches = TensorBatches(x, y, AUTOENCODER_BATCH, shuffle=True, generator=generator)
+    batches = TensorBatches(x, y, autoencoder.BATCH_SIZE, shuffle=True, generator=generator)
     model = autoencoder.AutoEncoder()
-    optimizer = torch.optim.Adam(model.parameters(), lr=AUTOENCODER_LR)
+    optimizer = torch.optim.Adam(model.parameters(), lr=autoencoder.LEARNING_RATE)
     start = time.perf_counter()
     for _ in range(epochs):
         autoencoder.train_epoch(model, batches, optimizer)
@@ -242,7 +241,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seeds", type=int, nargs="+", default=SEEDS)
     parser.add_argument("--cifar-epochs", type=int, default=BLITZ.epochs)
     parser.add_argument("--mnist-epochs", type=int, default=MNIST_CONVNET.epochs)
-    parser.add_argument("--autoencoder-epochs", type=int, default=AUTOENCODER_EPOCHS)
+    parser.add_argument("--autoencoder-epochs", type=int, default=autoencoder.EPOCHS)
     parser.add_argument("--painter-steps", type=int, default=painter.STEPS)
     parser.add_argument(
         "--limit",
