@@ -3,8 +3,9 @@
 ``scripts/reproduce.py`` (``make reproduce``) trains and fills a :class:`Results`; this module
 only judges and renders it, so the Markdown can be tested on hand-made runs. The recipes are
 :mod:`course_utils.recipes` (the blitz CIFAR-10 CNN of Chapter 07, the MNIST ConvNet of
-Chapter 08, the row-by-row LSTM of Chapter 09), :mod:`course_utils.autoencoder` (Chapter 10) and
-:mod:`course_utils.painter` (Chapter 11); the numbers the seeds and Morvan printed are below.
+Chapter 08, the row-by-row LSTM of Chapter 09), :mod:`course_utils.autoencoder` (Chapter 10),
+:mod:`course_utils.painter` (Chapter 11), :mod:`course_utils.regularization` (Chapter 12) and
+:mod:`course_utils.batchnorm` (Chapter 13); the numbers the seeds and Morvan printed are below.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course_utils import autoencoder, painter
+from course_utils import autoencoder, batchnorm, painter, regularization
 from course_utils.recipes import BLITZ, LOSS_WINDOW, MNIST_CONVNET, ROW_LSTM
 
 __all__ = [
@@ -25,10 +26,18 @@ __all__ = [
     "LstmRun",
     "AutoencoderRun",
     "PainterRun",
+    "DropoutRun",
+    "SubsetRun",
+    "BatchNormRun",
     "AUTOENCODER_MAX_RATIO",
     "PAINTER_MEAN_TOLERANCE",
     "PAINTER_MIN_INSIDE",
     "PAINTER_MIN_SD",
+    "SUBSET_MIN_GAP",
+    "MORE_DATA_MIN_LEAD",
+    "MORE_DATA",
+    "DROPOUT_MAX_RATIO",
+    "BATCHNORM_MAX_RATIO",
     "Results",
     "pct",
     "render_results",
@@ -58,6 +67,15 @@ PAINTER_MEAN_TOLERANCE = 0.1  # |mean a - 1.5| below this
 PAINTER_MIN_INSIDE = 0.75  # at least this share of curves with 1 <= a <= 2
 PAINTER_MIN_SD = 0.15  # a collapsed generator paints one curve: sd near 0
 UNIFORM_SD = 12**-0.5  # the standard deviation of U(1, 2)
+# Chapter 12's MNIST study: the plain MLP on 1,000 digits must overfit (train minus test accuracy
+# at least this), and the same net trained on all the digits (MORE_DATA) must beat every remedy.
+SUBSET_MIN_GAP = 0.05
+MORE_DATA_MIN_LEAD = 0.0  # more data's mean test accuracy must exceed each remedy's by more
+MORE_DATA = "more data"
+# Morvan's 503 and 504: dropout's mean test MSE, and each BN net's, below the plain nets' times
+# this.
+DROPOUT_MAX_RATIO = 1.0
+BATCHNORM_MAX_RATIO = 1.0
 
 
 @dataclass
@@ -141,6 +159,50 @@ class PainterRun:
 
 
 @dataclass
+class DropoutRun:
+    """Morvan's dropout experiment (503, Chapter 12) from one seed: both nets' final test MSE."""
+
+    seed: int
+    plain: float
+    dropout: float
+    seconds: float
+
+
+@dataclass
+class SubsetRun:
+    """One MLP of Chapter 12's MNIST study: its remedy, and its accuracies when training ended.
+
+    ``remedy`` is a key of :data:`course_utils.regularization.REMEDIES`, or :data:`MORE_DATA`
+    for the plain net trained on all the training digits.
+    """
+
+    seed: int
+    remedy: str
+    train_images: int
+    epochs: int
+    train_accuracy: float
+    test_accuracy: float
+    test_loss: float
+    seconds: float
+
+    @property
+    def gap(self) -> float:
+        """Train accuracy minus test accuracy: how much the net learned by heart."""
+        return self.train_accuracy - self.test_accuracy
+
+
+@dataclass
+class BatchNormRun:
+    """Morvan's batch-norm experiment (504, Chapter 13) from one seed: both nets' test MSE."""
+
+    seed: int
+    plain: float
+    batch_norm: float
+    epochs: int
+    seconds: float
+
+
+@dataclass
 class Results:
     """Everything RESULTS.md reports: the runs, the total time, the machine line and the date.
 
@@ -158,6 +220,20 @@ class Results:
     lstm: list[LstmRun] = field(default_factory=list)
     autoencoder: list[AutoencoderRun] = field(default_factory=list)
     painter: list[PainterRun] = field(default_factory=list)
+    dropout: list[DropoutRun] = field(default_factory=list)
+    subsets: list[SubsetRun] = field(default_factory=list)
+    batchnorm: list[BatchNormRun] = field(default_factory=list)
+
+    def subset_means(self) -> dict[str, dict[str, float]]:
+        """The MNIST study's mean over seeds, per net: train and test accuracy, gap, test loss."""
+        means = {}
+        for remedy in dict.fromkeys(r.remedy for r in self.subsets):
+            runs = [r for r in self.subsets if r.remedy == remedy]
+            means[remedy] = {
+                name: statistics.mean(getattr(r, name) for r in runs)
+                for name in ("train_accuracy", "test_accuracy", "gap", "test_loss", "seconds")
+            }
+        return means
 
     def checks(self) -> list[str]:
         """What the checks require, one phrase per kind of run present."""
@@ -174,6 +250,15 @@ class Results:
                 f"each painter GAN's fitted a: mean within {PAINTER_MEAN_TOLERANCE} of 1.5, "
                 f"≥ {PAINTER_MIN_INSIDE:.0%} in [1, 2], sd ≥ {PAINTER_MIN_SD}"
             )
+        if self.dropout:
+            phrases.append("dropout's mean test MSE below the plain net's (503)")
+        if self.subsets:
+            phrases.append(
+                f"the plain MLP on the MNIST subset overfits (gap ≥ {100 * SUBSET_MIN_GAP:g} "
+                "points) and more data beats every remedy"
+            )
+        if self.batchnorm:
+            phrases.append("each BN net's test MSE below the plain net's (504)")
         return phrases
 
     def failures(self) -> list[str]:
@@ -212,6 +297,39 @@ class Results:
                 failures.append(
                     f"painter GAN seed {r.seed}: sd of a {r.sd:.3f} < {PAINTER_MIN_SD} (collapsed)"
                 )
+        return failures + self._later_failures()
+
+    def _later_failures(self) -> list[str]:
+        """Chapters 12 and 13's missed thresholds."""
+        failures = []
+        if self.dropout:
+            plain = statistics.mean(r.plain for r in self.dropout)
+            dropped = statistics.mean(r.dropout for r in self.dropout)
+            if dropped >= plain * DROPOUT_MAX_RATIO:
+                failures.append(
+                    f"dropout (503): mean test MSE {dropped:.4f} ≥ the plain net's {plain:.4f}"
+                )
+        means = self.subset_means()
+        plain_gap = means.get("no remedy", {}).get("gap")
+        if plain_gap is not None and plain_gap < SUBSET_MIN_GAP:
+            failures.append(
+                f"MNIST subset: the plain MLP's gap {100 * plain_gap:.1f} points < "
+                f"{100 * SUBSET_MIN_GAP:g} (it did not overfit)"
+            )
+        if MORE_DATA in means:
+            more = means[MORE_DATA]["test_accuracy"]
+            for remedy, row in means.items():
+                if remedy != MORE_DATA and row["test_accuracy"] >= more - MORE_DATA_MIN_LEAD:
+                    failures.append(
+                        f"MNIST subset: {remedy} {pct(row['test_accuracy'])} ≥ more data's "
+                        f"{pct(more)}"
+                    )
+        failures += [
+            f"batch norm (504) seed {r.seed}: test MSE {r.batch_norm:.1f} ≥ the plain net's "
+            f"{r.plain:.1f}"
+            for r in self.batchnorm
+            if r.batch_norm >= r.plain * BATCHNORM_MAX_RATIO
+        ]
         return failures
 
 
@@ -417,6 +535,102 @@ def _painter_section(runs: list[PainterRun]) -> list[str]:
     return lines
 
 
+def _dropout_section(runs: list[DropoutRun]) -> list[str]:
+    lines = [
+        "## Overfitting and dropout: Morvan's 503 (Chapter 12)",
+        "",
+        f"{regularization.POINTS} training and {regularization.POINTS} test points, "
+        f"y = x + {regularization.NOISE}·N(0, 1) on [−1, 1]; 1-{regularization.HIDDEN}-"
+        f"{regularization.HIDDEN}-1 ReLU nets, one with Dropout({regularization.DROPOUT}); Adam "
+        f"lr {regularization.LEARNING_RATE}, {regularization.STEPS} full-batch steps. Test MSE "
+        "in evaluation mode after the last step.",
+        "",
+        "| run | plain | dropout | s |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| seed {r.seed} | {r.plain:.4f} | {r.dropout:.4f} | {r.seconds:.1f} |" for r in runs
+    ]
+    (plain, plain_sd), (dropped, dropped_sd) = (
+        _mean_sd([getattr(r, name) for r in runs]) for name in ("plain", "dropout")
+    )
+    wins = sum(r.dropout < r.plain for r in runs)
+    lines += [
+        f"| **mean ± sd** | {plain:.4f} ± {plain_sd:.4f} | "
+        f"**{dropped:.4f} ± {dropped_sd:.4f}** | |",
+        "",
+        f"Dropout had the lower test MSE in {wins} of {len(runs)} seeds. The noise's variance, "
+        f"{regularization.NOISE**2:.2f}, is the lowest test MSE any net can expect here. Morvan's "
+        "503 shows the two test losses only on its live plot, from one unseeded run.",
+        "",
+    ]
+    return lines
+
+
+def _subset_section(results: Results) -> list[str]:
+    runs = results.subsets
+    seeds = sorted({r.seed for r in runs})
+    by_remedy = {r.remedy: r for r in runs}
+    lines = [
+        "## Overfitting 1,000 MNIST digits, and its remedies (Chapter 12)",
+        "",
+        f"A 784-{regularization.MLP_HIDDEN}-{regularization.MLP_HIDDEN}-10 ReLU MLP, SGD lr "
+        f"{regularization.MNIST_LEARNING_RATE} momentum {regularization.MOMENTUM}, batch "
+        f"{regularization.MNIST_BATCH_SIZE}; dropout {regularization.DROPOUT} after each hidden "
+        f"layer, weight decay {regularization.WEIGHT_DECAY:g}. Accuracy on its training images "
+        f"and on the 10,000 test images when training ended; the mean over seeds "
+        f"{', '.join(map(str, seeds))}.",
+        "",
+        "| net | training images | epochs | train accuracy | test accuracy | gap (points) | "
+        "test loss | s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for remedy, row in results.subset_means().items():
+        run = by_remedy[remedy]
+        lines.append(
+            f"| {remedy} | {run.train_images:,} | {run.epochs} | {pct(row['train_accuracy'])} | "
+            f"**{pct(row['test_accuracy'])}** | {100 * row['gap']:.2f} | {row['test_loss']:.4f} | "
+            f"{row['seconds']:.0f} |"
+        )
+    lines += [
+        "",
+        f'"{MORE_DATA}" is the plain net, no remedy, trained on every training digit. '
+        "The seed notes name the remedies but measure none of them.",
+        "",
+    ]
+    return lines
+
+
+def _batchnorm_section(runs: list[BatchNormRun]) -> list[str]:
+    lines = [
+        "## Batch normalization: Morvan's 504 (Chapter 13)",
+        "",
+        f"{batchnorm.SAMPLES:,} training and {batchnorm.TEST_SAMPLES} test points, y = x² − 5 + "
+        f"N(0, {batchnorm.NOISE:g}) on [−7, 10]; {batchnorm.LAYERS} tanh layers of "
+        f"{batchnorm.WIDTH}, weights N(0, {batchnorm.WEIGHT_STD}) and biases "
+        f"{batchnorm.BIAS_INIT}; with and without BatchNorm1d (momentum {batchnorm.BN_MOMENTUM}, "
+        f"also on the input); Adam lr {batchnorm.LEARNING_RATE}, batch {batchnorm.BATCH_SIZE}, "
+        f"{runs[0].epochs} epochs. Test MSE in evaluation mode after the last epoch.",
+        "",
+        "| run | without BN | with BN | s |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| seed {r.seed} | {r.plain:.1f} | {r.batch_norm:.1f} | {r.seconds:.1f} |" for r in runs
+    ]
+    (plain, plain_sd), (normed, normed_sd) = (
+        _mean_sd([getattr(r, name) for r in runs]) for name in ("plain", "batch_norm")
+    )
+    lines += [
+        f"| **mean ± sd** | {plain:.1f} ± {plain_sd:.1f} | **{normed:.1f} ± {normed_sd:.1f}** | |",
+        "",
+        "Morvan's 504 plots the test loss per epoch (y axis 0 to 2,000) from one unseeded run and "
+        "prints no number.",
+        "",
+    ]
+    return lines
+
+
 def _data_line(standins: Sequence[str]) -> str:
     fed = (
         "held in memory as tensors (`as_tensors` + `TensorBatches`, shuffled with a seeded "
@@ -435,9 +649,16 @@ def render_results(results: Results) -> str:
     failures = results.failures()
     checks = "PASS" if not failures else "FAIL: " + "; ".join(failures)
     mnist_total = sum(results.mnist.epoch_seconds)
-    later_runs = [*results.lstm, *results.autoencoder, *results.painter]
+    later_runs = [
+        *results.lstm,
+        *results.autoencoder,
+        *results.painter,
+        *results.dropout,
+        *results.subsets,
+        *results.batchnorm,
+    ]
     later = (
-        f", {sum(r.seconds for r in later_runs):.0f} s for Chapters 09–11's {len(later_runs)} runs"
+        f", {sum(r.seconds for r in later_runs):.0f} s for Chapters 09–13's {len(later_runs)} runs"
         if later_runs
         else ""
     )
@@ -464,6 +685,12 @@ def render_results(results: Results) -> str:
         lines += _autoencoder_section(results.autoencoder)
     if results.painter:
         lines += _painter_section(results.painter)
+    if results.dropout:
+        lines += _dropout_section(results.dropout)
+    if results.subsets:
+        lines += _subset_section(results)
+    if results.batchnorm:
+        lines += _batchnorm_section(results.batchnorm)
     return "\n".join(lines) + "\n"
 
 

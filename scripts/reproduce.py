@@ -14,6 +14,14 @@
 - The painter GAN (405, Chapter 11; ``course_utils.painter``): 10,000 steps, once per seed; the
   artist's ``a`` fitted to its curves must have a mean within 0.1 of 1.5, at least 75 % of its
   values inside [1, 2], and a standard deviation of at least 0.15 (no collapse).
+- Morvan's dropout experiment (503, Chapter 12; ``course_utils.regularization``): 500 steps, once
+  per seed 0-9 (twenty noisy points make one run a lottery); dropout's mean test MSE must be below
+  the plain net's.
+- The MNIST subset (Chapter 12): an MLP on 1,000 digits with no remedy, dropout, weight decay and
+  both, then the plain net on all 60,000 (more data), once per seed; the plain net must overfit
+  (train minus test accuracy at least 5 points) and more data must beat every remedy.
+- Morvan's batch-norm experiment (504, Chapter 13; ``course_utils.batchnorm``): 12 epochs, once per
+  seed; in each, the BN net's test MSE must be below the plain net's.
 
 Training reads tensors from memory (``as_tensors`` + ``TensorBatches``, shuffled with a seeded
 generator): the same computation as a DataLoader over PIL images, without the per-image decoding.
@@ -37,7 +45,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from course_utils import autoencoder, painter
+from course_utils import autoencoder, batchnorm, painter, regularization
 from course_utils.data import is_standin
 from course_utils.device import seed_everything
 from course_utils.fastpath import TensorBatches, as_tensors
@@ -52,18 +60,23 @@ from course_utils.recipes import (
     machine,
 )
 from course_utils.report import (
+    MORE_DATA,
     AutoencoderRun,
+    BatchNormRun,
     CifarRun,
+    DropoutRun,
     LstmRun,
     MnistRun,
     PainterRun,
     Results,
+    SubsetRun,
     write_results,
 )
 from course_utils.training import evaluate, predict, train_one_epoch
 
 DEFAULT_OUTPUT = REPO_ROOT / "results" / "RESULTS.md"
-SEEDS = [0, 1, 2]  # the blitz, LSTM, autoencoder and painter recipes are run once per seed
+SEEDS = [0, 1, 2]  # every recipe but the dropout experiment is run once per seed
+DROPOUT_SEEDS = 10  # Morvan's 503 is run from seeds 0, 1, ..., 9
 TEST_BATCH = 1000  # evaluation only: any size gives the same predictions
 
 
@@ -222,9 +235,65 @@ def run_painter(seed: int, steps: int) -> PainterRun:
     return run
 
 
+def run_dropout(seed: int, steps: int) -> DropoutRun:
+    """Morvan's 503 from ``seed``: both nets' test MSE after the last step."""
+    start = time.perf_counter()
+    plain, dropped = regularization.dropout_experiment(seed, steps)
+    run = DropoutRun(seed, plain.test[-1], dropped.test[-1], time.perf_counter() - start)
+    print(
+        f"  dropout (503) seed {seed}: test MSE plain {run.plain:.4f}, dropout {run.dropout:.4f}, "
+        f"{run.seconds:.1f} s"
+    )
+    return run
+
+
+def run_subset(
+    x: Tensor, y: Tensor, x_test: Tensor, y_test: Tensor, seed: int, epochs: int, more_epochs: int
+) -> list[SubsetRun]:
+    """Chapter 12's MNIST study from ``seed``: the four MLPs on the subset, then more data."""
+    subset = (x[: regularization.SUBSET], y[: regularization.SUBSET])
+    nets = [(name, *remedy, subset, epochs) for name, remedy in regularization.REMEDIES.items()]
+    nets.append((MORE_DATA, 0.0, 0.0, (x, y), more_epochs))
+    runs = []
+    for remedy, dropout, weight_decay, (images, labels), net_epochs in nets:
+        generator = seed_everything(seed)
+        model = regularization.mnist_mlp(dropout)
+        optimizer = regularization.mnist_optimizer(model, weight_decay)
+        batches = TensorBatches(
+            images, labels, regularization.MNIST_BATCH_SIZE, shuffle=True, generator=generator
+        )
+        start = time.perf_counter()
+        regularization.fit_classifier(model, optimizer, batches, {}, net_epochs)
+        seconds = time.perf_counter() - start
+        train_accuracy, _ = regularization.accuracy_and_loss(model, images, labels)
+        test_accuracy, test_loss = regularization.accuracy_and_loss(model, x_test, y_test)
+        run = SubsetRun(
+            seed, remedy, len(labels), net_epochs, train_accuracy, test_accuracy, test_loss, seconds
+        )
+        runs.append(run)
+        print(
+            f"  MNIST subset seed {seed}, {remedy}: train {train_accuracy:.2%}, test "
+            f"{test_accuracy:.2%} (gap {100 * run.gap:.2f}), test loss {test_loss:.4f}, "
+            f"{seconds:.1f} s"
+        )
+    return runs
+
+
+def run_batchnorm(seed: int, epochs: int) -> BatchNormRun:
+    """Morvan's 504 from ``seed``: both nets' test MSE after the last epoch."""
+    start = time.perf_counter()
+    plain, normed = batchnorm.bn_experiment(seed, epochs)
+    run = BatchNormRun(seed, plain[-1], normed[-1], epochs, time.perf_counter() - start)
+    print(
+        f"  batch norm (504) seed {seed}: test MSE without BN {run.plain:.1f}, with BN "
+        f"{run.batch_norm:.1f}, {run.seconds:.1f} s"
+    )
+    return run
+
+
 @contextlib.contextmanager
 def one_thread() -> Iterator[None]:
-    """Chapters 10 and 11 train their tiny networks on one thread (faster than two): so do we."""
+    """Chapters 10-13 train their tiny networks on one thread (faster than two): so do we."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -243,6 +312,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--mnist-epochs", type=int, default=MNIST_CONVNET.epochs)
     parser.add_argument("--autoencoder-epochs", type=int, default=autoencoder.EPOCHS)
     parser.add_argument("--painter-steps", type=int, default=painter.STEPS)
+    parser.add_argument("--dropout-seeds", type=int, default=DROPOUT_SEEDS)
+    parser.add_argument("--dropout-steps", type=int, default=regularization.STEPS)
+    parser.add_argument("--subset-epochs", type=int, default=regularization.MNIST_EPOCHS)
+    parser.add_argument("--more-data-epochs", type=int, default=regularization.MORE_DATA_EPOCHS)
+    parser.add_argument("--bn-epochs", type=int, default=batchnorm.EPOCHS)
     parser.add_argument(
         "--limit",
         type=int,
@@ -292,7 +366,16 @@ def main(argv: list[str] | None = None) -> int:
     del cifar_tensors
     mnist_tensors = in_memory(*mnist_data, MNIST_CONVNET.mean, MNIST_CONVNET.std, args.limit)
     mnist_run = run_mnist(*mnist_tensors, args.mnist_epochs)
-    del mnist_tensors
+    x, y, x_test, y_test = mnist_tensors
+    flat, flat_test = x.flatten(1), x_test.flatten(1)  # (N,784), normalised as for the ConvNet
+    subset_runs = [
+        run
+        for seed in args.seeds
+        for run in run_subset(
+            flat, y, flat_test, y_test, seed, args.subset_epochs, args.more_data_epochs
+        )
+    ]
+    del mnist_tensors, x, x_test, flat, flat_test
 
     # Chapters 09 and 10 read the pixels in [0, 1]: ToTensor only, no normalisation.
     x, y, x_test, y_test = in_memory(*mnist_data, ROW_LSTM.mean, ROW_LSTM.std, args.limit)
@@ -306,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
             for seed in args.seeds
         ]
         painter_runs = [run_painter(seed, args.painter_steps) for seed in args.seeds]
+        dropout_runs = [run_dropout(seed, args.dropout_steps) for seed in range(args.dropout_seeds)]
+        batchnorm_runs = [run_batchnorm(seed, args.bn_epochs) for seed in args.seeds]
 
     seconds = time.perf_counter() - start
     now = datetime.datetime.now(datetime.UTC)
@@ -319,6 +404,9 @@ def main(argv: list[str] | None = None) -> int:
         lstm_runs,
         autoencoder_runs,
         painter_runs,
+        dropout_runs,
+        subset_runs,
+        batchnorm_runs,
     )
     write_results(args.output, results)
     print(f"reproduce: wrote {args.output} ({seconds / 60:.1f} min)")

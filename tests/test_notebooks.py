@@ -98,7 +98,46 @@ def test_ends_with_exercises_whose_solutions_are_hidden_and_checked(source: Path
         assert cell.cell_type == "code"
         assert cell.metadata.get("jupyter", {}).get("source_hidden") is True
         assert cell.metadata.slideshow.slide_type == "skip"
-        assert "assert" in cell.source, "a solution checks its own answer"
+        assert _checks_its_answer(cell.source), (
+            f"a solution checks its answer (an assert on a name it computed):\n{cell.source}"
+        )
+
+
+def _assigned_names(tree: ast.AST) -> set[str]:
+    """Names a piece of code binds: assignments, loop and with targets, imports, definitions."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+    return names
+
+
+def _checks_its_answer(code: str) -> bool:
+    """Whether ``code`` has an ``assert`` whose test uses a name the code itself computed."""
+    tree = ast.parse(code)
+    computed = _assigned_names(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assert):
+            used = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
+            if used & computed:
+                return True
+    return False
+
+
+@pytest.mark.parametrize(
+    ("code", "checks"),
+    [
+        ("best = max(scores)\nassert best > 0.5", True),
+        ("for k in range(3):\n    total = k\nassert total == 2", True),
+        ("assert model_from_the_chapter.training is False", False),  # nothing computed here
+        ("best = max(scores)\n# assert best > 0.5\nprint(best)", False),  # a comment
+        ("best = max(scores)\nprint('assert')", False),
+    ],
+)
+def test_the_solution_check_wants_an_assert_on_a_computed_name(code: str, checks: bool) -> None:
+    assert _checks_its_answer(code) is checks
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=_ids(SOURCES))
@@ -246,3 +285,114 @@ def test_chapters_read_settings_through_course_utils(source: Path) -> None:
     reads = re.compile(r"(os\.environ\.get|getenv)\(\s*[\"']COURSE_")
     found = [code for code in _code_cells(source) if reads.search(code)]
     assert not found or source.name.startswith("00_"), found
+
+
+# ---------------------------------------------------------- every number in prose was printed
+
+# A number in prose that a run produced must be one the notebook printed: its committed outputs
+# (full profile) must hold a value that rounds to it, at the prose's precision (a fraction may be
+# written as a percentage). The scan takes decimals (0.0381, 1.65) and percentages (26 %);
+# whole numbers without a % are counts and settings (10 epochs, batch 64), not scanned. A number
+# from elsewhere is marked as quoted where it is written (docs/CHAPTER_CONVENTIONS.md):
+# in "double quotes" (what a seed or Morvan printed) or on a "> " blockquote line (a table or a
+# passage quoted from a named source). Not scanned either: `code`, $math$, link targets, version
+# numbers ("PyTorch 0.4", "since 1.13") and settings that stand in the chapter's code (lr 0.005).
+PROSE_NUMBER = re.compile(r"(?<![\w.\-/−])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(\s?%)?(?![\w.]*\d)")
+VERSION_BEFORE = re.compile(
+    r"(PyTorch|torch|Python|matplotlib|torchvision|NumPy|jupytext|release|[Vv]ersion|since|"
+    r"until|about)\s+$"
+)
+NOT_SCANNED = [
+    re.compile(r"```.*?```", re.S),  # fenced code
+    re.compile(r"`[^`\n]*`"),  # code spans
+    re.compile(r"\$\$.*?\$\$", re.S),  # display math
+    re.compile(r"\$[^$\n]*\$"),  # inline math
+    re.compile(r"\"[^\"\n]*\"|“[^”\n]*”"),  # quoted
+    re.compile(r"^>.*$", re.M),  # blockquote lines
+    re.compile(r"\]\([^)\s]*\)"),  # link targets
+]
+NUMBER_IN_TEXT = re.compile(r"\d[\d,]*(?:\.\d+)?(?:e-?\d+)?")
+
+
+def _numbers_in(text: str) -> set[float]:
+    return {float(n.replace(",", "")) for n in NUMBER_IN_TEXT.findall(text)}
+
+
+def _printed_text(notebook: nbformat.NotebookNode) -> str:
+    """Every text output of the notebook: streams and text/plain results."""
+    parts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            parts.append("".join(output.get("text", "")))
+            parts.append("".join(output.get("data", {}).get("text/plain", "")))
+    return "\n".join(parts)
+
+
+def _shown(value: float, decimals: int, percent: bool, printed: set[float]) -> bool:
+    """Whether some printed (or coded) number, rounded to ``decimals``, is ``value``."""
+    for number in printed:
+        for candidate in (number, 100 * number) if percent else (number,):
+            if abs(round(candidate, decimals) - value) < 1e-9:
+                return True
+    return False
+
+
+def _unprinted_numbers(notebook: nbformat.NotebookNode) -> list[str]:
+    """Numbers in markdown cells that neither the outputs nor the code show, nor marked quoted."""
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    printed = _numbers_in(_printed_text(notebook)) | _numbers_in(code)
+    found = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "markdown":
+            continue
+        prose = cell.source
+        for pattern in NOT_SCANNED:
+            prose = pattern.sub(lambda m: " " * len(m.group(0)), prose)
+        for match in PROSE_NUMBER.finditer(prose):
+            whole, fraction, percent = match.groups()
+            if not (fraction or percent) or VERSION_BEFORE.search(prose[: match.start()]):
+                continue
+            value = float(whole.replace(",", "") + (fraction or ""))
+            decimals = len(fraction) - 1 if fraction else 0
+            if not _shown(value, decimals, bool(percent), printed):
+                context = " ".join(prose[max(0, match.start() - 40) : match.end() + 10].split())
+                found.append(f"cell {index}: {match.group(0).strip()!r} in '…{context}…'")
+    return found
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=_ids(SOURCES))
+def test_every_number_in_prose_was_printed_or_is_marked_quoted(source: Path) -> None:
+    found = _unprinted_numbers(_notebook(source))
+    assert not found, (
+        "numbers in prose that no output of the committed notebook shows: print them (or refer "
+        'to "the output above"), or mark them as quoted ("…" or a > line naming the source):\n'
+        + "\n".join(found)
+    )
+
+
+def _toy_notebook(prose: str, printed: str = "", code: str = "") -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell(code)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=printed)]
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(prose), cell])
+
+
+@pytest.mark.parametrize(
+    ("prose", "printed", "code", "flagged"),
+    [
+        ("The error fell to 0.0381.", "test MSE 0.0381", "", False),
+        ("The error fell to 0.038.", "test MSE 0.0381", "", False),  # rounded
+        ("The error fell to 0.0391.", "test MSE 0.0381", "", True),
+        ("Accuracy 95.9 % on all.", "accuracy 0.9586", "", False),  # a fraction as percent
+        ("Accuracy 95.9 % on all.", "accuracy 0.9386", "", True),
+        ('Morvan printed "0.95" at the end.', "", "", False),
+        ("> | H100 | 0.26 s | (COURSE_PLAN) |", "", "", False),
+        ("Use `lr=0.005` here.", "", "", False),
+        ("With Adam at lr 0.005.", "", "lr = 0.005", False),  # a setting in the code
+        ("Since PyTorch 0.4 and torchvision 0.13.", "", "", False),
+        ("Ten epochs, batch 64, 60,000 images.", "", "", False),  # counts are not scanned
+        ("It took 1.65 times as long.", "", "", True),
+        ("The ratio $e^{0.5}$ and [docs](https://x.org/v2.1/)", "", "", False),
+    ],
+)
+def test_the_prose_number_scan(prose: str, printed: str, code: str, flagged: bool) -> None:
+    assert bool(_unprinted_numbers(_toy_notebook(prose, printed, code))) is flagged

@@ -164,7 +164,7 @@ print("all four copies start from the template's weights:", same_start)
 #
 # Adam keeps both averages: a first moment $m$ (momentum's velocity, as an average) and a second
 # moment $v$ (RMSprop's average of $g^2$), with factors $\beta_1, \beta_2$ (`betas=`, default
-# (0.9, 0.999); the notes use (0.9, 0.99)):
+# `(0.9, 0.999)`; the notes use `(0.9, 0.99)`):
 #
 # $$m_t = \beta_1 m_{t-1} + (1 - \beta_1)\, g_t, \qquad
 # v_t = \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2,$$

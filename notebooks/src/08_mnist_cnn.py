@@ -69,13 +69,13 @@ print(f"training pixels: mean {pixels.mean():.4f}, std {pixels.std():.4f}")
 # ### Into memory once: the fast path
 #
 # The handbook feeds the network through a `DataLoader` over PIL images, which builds a PIL image
-# and runs `ToTensor` and `Normalize` for every image, on every epoch. For a network this small
-# that per-image work is a large part of the epoch: Chapter 5 timed the loading alone, and
-# `make bench` times this very network fed both ways (quoted from one of its runs, on the book's
-# 2-core machine and not printed here: an epoch fed image by image took 1.65 times as long as
-# the compute alone). So we decode the images once into one normalised tensor with
-# `as_tensors` — the same numbers `ToTensor` + `Normalize` produce (Exercise 3 checks it) — and
-# let `TensorBatches` serve shuffled mini-batches of 512 from memory, like a `DataLoader` with
+# and runs `ToTensor` and `Normalize` for every image, on every epoch. For a network this small that
+# per-image work is a large part of the epoch: Chapter 5 timed the loading alone, and `make bench`
+# times this very network fed both ways (quoted from one of its runs, on the book's 2-core machine
+# and not printed here: its last column, an epoch's time against the compute alone, read "1.65" for
+# the epoch fed image by image). So we decode the images once into one normalised tensor with
+# `as_tensors` — the same numbers `ToTensor` + `Normalize` produce (Exercise 3 checks it) — and let
+# `TensorBatches` serve shuffled mini-batches of 512 from memory, like a `DataLoader` with
 # `shuffle=True`.
 
 # %% slideshow={"slide_type": "-"}
@@ -330,8 +330,8 @@ print(
 )
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# So "97 % after epoch 1" was 96.95 %, and "99 % from epoch 3" was 98.66 % — rounding turns
-# anything from 98.50 % up into "99 %". By its own counts the handbook's network first reached
+# So "97 % after epoch 1" was 96.95 %, and "99 % from epoch 3" was 98.66 % — rounding turns anything
+# from 9,850 correct answers up into "99 %". By its own counts the handbook's network first reached
 # 99.00 % at epoch 9, and its best was 99.22 % at epoch 17; it ended at 98.99 %. Our run, printed
 # above with two decimals, can be compared with those numbers directly. The exact numbers differ
 # (another random initialisation and shuffling order: the handbook did not seed its run; ours is

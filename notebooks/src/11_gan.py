@@ -358,7 +358,7 @@ plt.show()
 # In this run (the output above) the mean is 1.498 and the residual 0.038, about a ninth of the
 # untrained G's 0.329: the generated curves are parabolas of the artist's family, centred where
 # they should be. The histogram is less flattering than the mean. G paints the lower middle of
-# the range (around 1.3–1.5) too often, and 8 % of its curves fall outside $[1, 2]$, most of them
+# the range too often (the tallest bars), and 8 % of its curves fall outside $[1, 2]$, most of them
 # above 2 — steeper than anything the artist paints. The standard deviation, 0.305, is close to
 # U(1, 2)'s 0.289 only because that tail makes up for the crowded middle: no collapse here, but
 # not a uniform distribution either. A collapsed G would show a standard deviation near 0

@@ -8,11 +8,14 @@ import pytest
 
 from course_utils.report import (
     AutoencoderRun,
+    BatchNormRun,
     CifarRun,
+    DropoutRun,
     LstmRun,
     MnistRun,
     PainterRun,
     Results,
+    SubsetRun,
     render_results,
     write_results,
 )
@@ -199,4 +202,66 @@ def test_each_later_threshold_is_named_when_missed(passing):
 def test_the_time_line_counts_the_later_runs(passing):
     runs = [LstmRun(0, 0.96, 0.95, 3.0, 60_000)], [painter_run(0), painter_run(1)]
     text = render_results(later(passing, lstm=runs[0], painter=runs[1]))
-    assert "18 s for MNIST, 21 s for Chapters 09–11's 3 runs." in text
+    assert "18 s for MNIST, 21 s for Chapters 09–13's 3 runs." in text
+
+
+# ------------------------------------------------------------------- Chapters 12-13's experiments
+
+
+def subset_runs(seed: int, tests: dict[str, float], train: float = 1.0) -> list[SubsetRun]:
+    return [
+        SubsetRun(seed, remedy, 60_000 if remedy == "more data" else 1000, 5, train, test, 0.4, 6)
+        for remedy, test in tests.items()
+    ]
+
+
+TESTS = {
+    "no remedy": 0.887,
+    "dropout": 0.895,
+    "weight decay": 0.891,
+    "both": 0.9,
+    "more data": 0.98,
+}
+
+
+def test_the_dropout_table_has_each_seed_the_mean_and_the_wins(passing):
+    passing.dropout = [DropoutRun(0, 0.1583, 0.0841, 1.3), DropoutRun(1, 0.1201, 0.1301, 1.2)]
+    text = render_results(passing)
+    assert "| seed 0 | 0.1583 | 0.0841 | 1.3 |" in text
+    assert "| **mean ± sd** | 0.1392 ± 0.0270 | **0.1071 ± 0.0325** | |" in text
+    assert "Dropout had the lower test MSE in 1 of 2 seeds. The noise's variance, 0.09," in text
+    assert "dropout's mean test MSE below the plain net's (503)" in lines_of(text, "- Checks:")[0]
+
+
+def test_the_subset_table_averages_each_net_over_the_seeds(passing):
+    passing.subsets = subset_runs(0, TESTS) + subset_runs(1, {**TESTS, "dropout": 0.905})
+    text = render_results(passing)
+    assert "| no remedy | 1,000 | 5 | 100.00 % | **88.70 %** | 11.30 | 0.4000 | 6 |" in text
+    assert "| dropout | 1,000 | 5 | 100.00 % | **90.00 %** | 10.00 |" in text
+    assert "| more data | 60,000 | 5 | 100.00 % | **98.00 %** | 2.00 |" in text
+    assert "mean over seeds 0, 1." in text
+    assert passing.failures() == []
+
+
+def test_the_batchnorm_table_sits_beside_the_plain_net(passing):
+    passing.batchnorm = [
+        BatchNormRun(0, 697.84, 127.31, 12, 1.5),
+        BatchNormRun(1, 688.2, 89.9, 12, 1),
+    ]
+    text = render_results(passing)
+    assert "| seed 0 | 697.8 | 127.3 | 1.5 |" in text
+    assert "| **mean ± sd** | 693.0 ± 6.8 | **108.6 ± 26.5** | |" in text
+    assert "12 epochs" in text
+
+
+def test_chapter_12_and_13_thresholds_are_named_when_missed(passing):
+    passing.dropout = [DropoutRun(0, 0.12, 0.12, 1.0)]  # a tie fails
+    tests = {**TESTS, "no remedy": 0.96, "both": 0.98}  # no overfitting; both ties more data
+    passing.subsets = subset_runs(0, tests, train=1.0)
+    passing.batchnorm = [BatchNormRun(3, 700.0, 100.0, 12, 1.0), BatchNormRun(4, 90.0, 90.0, 12, 1)]
+    assert passing.failures() == [
+        "dropout (503): mean test MSE 0.1200 ≥ the plain net's 0.1200",
+        "MNIST subset: the plain MLP's gap 4.0 points < 5 (it did not overfit)",
+        "MNIST subset: both 98.00 % ≥ more data's 98.00 %",
+        "batch norm (504) seed 4: test MSE 90.0 ≥ the plain net's 90.0",
+    ]

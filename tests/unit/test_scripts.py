@@ -32,6 +32,16 @@ TINY_REPRODUCE = [
     "1",
     "--painter-steps",
     "30",
+    "--dropout-seeds",
+    "2",
+    "--dropout-steps",
+    "20",
+    "--subset-epochs",
+    "2",
+    "--more-data-epochs",
+    "1",
+    "--bn-epochs",
+    "1",
 ]
 TINY_BENCH = ["--repeats", "1", "--mnist-images", "64", "--blitz-images", "32"]
 BENCH_ROWS = [
@@ -41,6 +51,10 @@ BENCH_ROWS = [
     "(c) fast path: as_tensors + TensorBatches, shuffled",
     "    one-off decode by as_tensors (",
 ]
+
+
+def lines_starting(text: str, start: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(start)]
 
 
 def load_script(name: str) -> ModuleType:
@@ -118,6 +132,9 @@ def test_reproduce_on_the_standins_writes_results_that_match_its_lines(
         "## MNIST row by row: Morvan's LSTM (402, Chapter 09)",
         "## MNIST autoencoder against PCA (Morvan's 404, Chapter 10)",
         "## The painter GAN (Morvan's 405, Chapter 11)",
+        "## Overfitting and dropout: Morvan's 503 (Chapter 12)",
+        "## Overfitting 1,000 MNIST digits, and its remedies (Chapter 12)",
+        "## Batch normalization: Morvan's 504 (Chapter 13)",
     ):
         assert f"\n{heading}\n" in f"\n{text}"
     assert "- Data: the OFFLINE STAND-INS for CIFAR-10 and MNIST" in text
@@ -170,6 +187,35 @@ def test_reproduce_on_the_standins_writes_results_that_match_its_lines(
         assert f"| seed {seed} | {mean} | {sd} | {inside} % | " in text
         assert f"| {d_real} | {d_score} | {seconds} |" in text
 
+    dropout = re.findall(
+        r"dropout \(503\) seed (\d): test MSE plain ([\d.]+), dropout ([\d.]+), ([\d.]+) s", out
+    )
+    assert [seed for seed, *_ in dropout] == ["0", "1"]
+    for seed, plain, dropped, seconds in dropout:
+        assert f"| seed {seed} | {plain} | {dropped} | {seconds} |" in text
+    subsets = re.findall(
+        r"MNIST subset seed (\d), ([a-z ]+): train ([\d.]+)%, test ([\d.]+)% \(gap (-?[\d.]+)\), "
+        r"test loss ([\d.]+), ([\d.]+) s",
+        out,
+    )
+    remedies = ["no remedy", "dropout", "weight decay", "both", "more data"]
+    assert [(seed, remedy) for seed, remedy, *_ in subsets] == [
+        (seed, remedy) for seed in "01" for remedy in remedies
+    ]
+    for remedy in remedies:  # the table holds the mean over the seeds
+        tests = [float(test) for _, name, _, test, *_ in subsets if name == remedy]
+        (row,) = lines_starting(text, f"| {remedy} | ")
+        cells = row.strip("| ").split(" | ")
+        assert abs(float(cells[4].strip("*").removesuffix(" %")) - sum(tests) / 2) < 0.01
+    batch_norm = re.findall(
+        r"batch norm \(504\) seed (\d): test MSE without BN ([\d.]+), with BN ([\d.]+), "
+        r"([\d.]+) s",
+        out,
+    )
+    assert [seed for seed, *_ in batch_norm] == ["0", "1"]
+    for seed, plain, normed, seconds in batch_norm:
+        assert f"| seed {seed} | {plain} | {normed} | {seconds} |" in text
+
     # tiny runs miss the thresholds: the exit status, the FAIL lines and the Checks line agree
     missed = sum(float(accuracy) < 50 for _, accuracy, _, _ in cifar)
     missed += max(float(accuracy) for _, _, accuracy, _, _ in mnist) < 99
@@ -177,6 +223,16 @@ def test_reproduce_on_the_standins_writes_results_that_match_its_lines(
     missed += sum(float(error) >= float(pca) for _, error, pca, _ in autoencoder)
     for _, mean, sd, inside, *_ in painted:
         missed += (abs(float(mean) - 1.5) >= 0.1) + (float(inside) < 75) + (float(sd) < 0.15)
+    missed += sum(float(d) for *_, d, _ in dropout) >= sum(float(p) for _, p, *_ in dropout)
+    missed += sum(float(normed) >= float(plain) for _, plain, normed, _ in batch_norm)
+    means = {
+        remedy: [
+            sum(float(row[i]) for row in subsets if row[1] == remedy) / 2 for i in (2, 3)
+        ]  # train and test accuracy, in percent
+        for remedy in remedies
+    }
+    missed += means["no remedy"][0] - means["no remedy"][1] < 5
+    missed += sum(means[r][1] >= means["more data"][1] for r in remedies[:-1])
     fails = [
         line.removeprefix("reproduce: FAIL ")
         for line in captured.err.splitlines()
@@ -196,10 +252,16 @@ def test_reproduce_exits_0_with_a_pass_when_the_thresholds_are_met(
     monkeypatch.setattr(report, "PAINTER_MEAN_TOLERANCE", float("inf"))
     monkeypatch.setattr(report, "PAINTER_MIN_INSIDE", 0.0)
     monkeypatch.setattr(report, "PAINTER_MIN_SD", 0.0)
+    for name in ("DROPOUT_MAX_RATIO", "BATCHNORM_MAX_RATIO"):
+        monkeypatch.setattr(report, name, float("inf"))
+    for name in ("SUBSET_MIN_GAP", "MORE_DATA_MIN_LEAD"):
+        monkeypatch.setattr(report, name, float("-inf"))
     output = tmp_path / "RESULTS.md"
     argv = ["--allow-standin", "--output", str(output), "--limit", "16", "--seeds", "0"]
     tiny = ["--cifar-epochs", "1", "--mnist-epochs", "1", "--autoencoder-epochs", "1"]
-    status = reproduce.main([*argv, *tiny, "--painter-steps", "10"])
+    tiny += ["--painter-steps", "10", "--dropout-seeds", "1", "--dropout-steps", "10"]
+    tiny += ["--subset-epochs", "1", "--more-data-epochs", "1", "--bn-epochs", "1"]
+    status = reproduce.main([*argv, *tiny])
     assert status == 0 and "FAIL" not in capsys.readouterr().err
     assert "- Checks: PASS (" in output.read_text()
 
