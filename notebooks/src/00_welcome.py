@@ -597,5 +597,7 @@ from_targets = torch.bincount(torch.as_tensor(ds.targets)[:n], minlength=10)
 from_items = torch.zeros(10, dtype=torch.long)
 for i in range(n):
     from_items[ds[i][1]] += 1
-print("per digit:", from_items.tolist(), "| most common:", from_items.argmax().item())
+most_common = from_items.argmax().item()
+print("per digit:", from_items.tolist(), "| most common:", most_common)
 assert torch.equal(from_targets, from_items)
+assert from_items[most_common] == from_items.max() > n // 10  # more than an even share

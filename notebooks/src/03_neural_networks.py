@@ -23,6 +23,8 @@
 # In this chapter we:
 #
 # - see what an `nn.Module` is and what it does for us;
+# - compute a convolution by hand, check it against `F.conv2d`, and look at what LeNet's first
+#   layer makes of a real digit;
 # - work out the output size of convolution and pooling layers, and check the formula against
 #   PyTorch (fixing the formula in the notes);
 # - build LeNet for 32×32 images in both variants of the notes (3×3 and 5×5 kernels), print a
@@ -68,6 +70,63 @@ print("weight", tuple(layer.weight.shape), "| bias", tuple(layer.bias.shape))  #
 print("output", tuple(layer(x).shape))  # one row of 4 outputs per sample
 print("is a Module:", isinstance(layer, nn.Module))
 print("parameters:", [name for name, _ in layer.named_parameters()])
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## What a convolution computes
+#
+# A convolution layer slides a small grid of weights, the **kernel**, over its input. At every
+# position it multiplies the kernel with the window of input under it, element by element, sums
+# the products and adds a bias: one output number per position,
+#
+# $$\text{out}[i, j] = b + \sum_{u=0}^{k-1} \sum_{v=0}^{k-1} w[u, v]\, x[i + u,\, j + v].$$
+#
+# Strictly this is a *cross-correlation*: the convolution of mathematics flips the kernel first.
+# Deep-learning libraries skip the flip (a learned kernel can just as well be learned flipped)
+# and keep the name. Written out with two loops:
+
+# %% slideshow={"slide_type": "subslide"}
+def cross_correlate(x, w, b=0.0, padding=0, stride=1):
+    """One output map: x (C,H,W) one image, w (C,k,k) one kernel -> (H_out, W_out)."""
+    x = F.pad(x, (padding, padding, padding, padding))  # zeros on all four sides
+    k = w.shape[-1]
+    rows, cols = (x.shape[1] - k) // stride + 1, (x.shape[2] - k) // stride + 1
+    out = torch.empty(rows, cols)
+    for i in range(rows):
+        for j in range(cols):
+            top, left = i * stride, j * stride
+            window = x[:, top : top + k, left : left + k]  # (C,k,k), under the kernel
+            out[i, j] = (window * w).sum() + b  # summed over channels and the k x k taps
+    return out
+
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Checked against `F.conv2d`
+#
+# A 5×5 input holding 0 to 24 and a 3×3 kernel that subtracts each pixel's left neighbour from
+# its right one (a vertical-edge detector): every window of this input rises by 1 per column,
+# so every output is 2 · 3 = 6. `F.conv2d` wants batches, `(N, C, H, W)` inputs and
+# `(out_channels, C, k, k)` kernels, so both gain leading dimensions of size 1.
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
+x = torch.arange(25.0).view(1, 5, 5)  # (C,H,W) = (1,5,5)
+w = torch.tensor([[[-1.0, 0.0, 1.0]] * 3])  # (C,k,k) = (1,3,3): right minus left
+by_hand = cross_correlate(x, w)
+library = F.conv2d(x[None], w[None])[0, 0]  # (1,1,5,5) * (1,1,3,3) -> (1,1,3,3)
+print(by_hand)
+print("equal to F.conv2d:", torch.equal(by_hand, library))
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# With **padding** the kernel also visits the border, over added zeros; with **stride** $s$ it
+# jumps $s$ pixels at a time. Three random channels, a bias, padding 1 and stride 2: still equal,
+# and the 5×5 input gives a 3×3 map — what the size formula of the next section predicts,
+# $\lfloor (5 + 2 - 3)/2 \rfloor + 1 = 3$.
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
+torch.manual_seed(0)
+x, w, b = torch.randn(3, 5, 5), torch.randn(3, 3, 3), torch.randn(1)  # 3 input channels
+by_hand = cross_correlate(x, w, b.item(), padding=1, stride=2)
+library = F.conv2d(x[None], w[None], b, padding=1, stride=2)[0, 0]  # -> (1,1,3,3)
+print("shape", tuple(by_hand.shape), "| equal to F.conv2d:", torch.allclose(by_hand, library))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## How big is the output? Kernel, padding, stride, pooling
@@ -217,6 +276,37 @@ print(net5)
 size = out_size(out_size(out_size(out_size(32, 5), 2, s=2), 5), 2, s=2)
 print("spatial size before fc1, from the formula:", size)
 assert net5.fc1.in_features == 16 * size * size
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### What the first layer sees
+#
+# Each of `conv1`'s six kernels turns a digit into a map of its own. Below: a real test digit,
+# padded from 28×28 to 32×32, through two hand-made kernels (`cross_correlate` with the
+# vertical-edge kernel and its transpose, a horizontal-edge detector), then through the six 5×5
+# kernels of `net5.conv1`. Those are untrained, random weights, yet they already blur, shift and
+# pick out strokes; training (Chapter 8) tunes such kernels to the strokes that tell digits
+# apart.
+
+# %% slideshow={"slide_type": "-"}
+import matplotlib.pyplot as plt
+from torchvision.transforms import ToTensor
+
+from course_utils.data import mnist
+
+digit, label = mnist(train=False, transform=ToTensor())[0]  # (1,28,28) in [0, 1]
+digit = F.pad(digit, (2, 2, 2, 2))  # (1,28,28) -> (1,32,32), the size LeNet expects
+vertical = torch.tensor([[[-1.0, 0.0, 1.0]] * 3])  # (1,3,3), as above
+edges = [cross_correlate(digit, k) for k in (vertical, vertical.transpose(1, 2))]  # (30,30) each
+with torch.no_grad():
+    maps = net5.conv1(digit[None])[0]  # (1,1,32,32) -> (1,6,28,28) -> (6,28,28)
+panels = [("the digit", digit[0]), ("vertical edges", edges[0]), ("horizontal edges", edges[1])]
+panels += [(f"conv1 map {c}", maps[c]) for c in range(6)]
+fig, axes = plt.subplots(1, len(panels), figsize=(14, 2))
+for ax, (title, image) in zip(axes, panels, strict=True):
+    ax.imshow(image, cmap="gray")
+    ax.set_title(title, fontsize=8)
+    ax.axis("off")
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Layer by layer: a shape table from forward hooks

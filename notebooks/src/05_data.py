@@ -291,6 +291,36 @@ print(f"{type(image).__name__}, size {image.size}, mode {image.mode!r}, label {l
 print(f"pixels: {pixels.dtype} {pixels.shape}, min {pixels.min()}, max {pixels.max()}")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The canonical call, on the files the book put in place
+#
+# `course_utils.data.mnist` ends in exactly this call: once the four MNIST files sit in
+# `<data dir>/MNIST/raw/`, torchvision reads them itself. With `download=False` it never goes
+# to the network; a missing file is an error ("Dataset not found"). `.data` and `.targets` hold
+# the tensors. The old names still answer, for now, with a warning that names the new one.
+
+# %% slideshow={"slide_type": "-"}
+import warnings
+
+from torchvision import datasets
+
+from course_utils.paths import data_dir
+
+if is_standin(mnist_train):
+    print("(the offline stand-in: there are no MNIST files for torchvision to read)")
+else:
+    canonical = datasets.MNIST(root=data_dir(), train=True, download=False)
+    print(f"{len(canonical):,} images; .data {tuple(canonical.data.shape)} "
+          f"{canonical.data.dtype}, .targets {tuple(canonical.targets.shape)}")
+    print("same first image as the book's loader:",
+          bool((canonical.data[0].numpy() == pixels).all()))
+    for old, new in (("train_data", "data"), ("train_labels", "targets")):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            same = torch.equal(getattr(canonical, old), getattr(canonical, new))
+        warning = caught[0]
+        print(f".{old} is .{new}: {same}, with a {warning.category.__name__}: {warning.message}")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### `ToTensor`: from a PIL image to a float tensor
 #
 # The blitz notes say torchvision's datasets give "PIL images with values in [0, 1]". They don't:
