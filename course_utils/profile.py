@@ -117,20 +117,36 @@ _SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "12": {
         # Morvan's 503 (steps, repeated over `seeds` seeds), then the MNIST subset study: an MLP on
         # `subset` digits for `mnist_epochs` epochs, and the same net on all of them (more data).
+        # `sweep_seeds`: the seeds of Exercise 1's dropout-rate sweep (4 rates each).
         "full": {
             "seeds": 10,
             "steps": 500,
             "subset": 1000,
             "mnist_epochs": 100,
             "more_data_epochs": 5,
+            "sweep_seeds": 3,
         },
-        "fast": {"seeds": 3, "mnist_epochs": 20, "more_data_epochs": 1},
+        "fast": {"seeds": 3, "mnist_epochs": 10, "more_data_epochs": 1, "sweep_seeds": 1},
     },
     "13": {
         # Morvan's 504 (12 epochs, repeated over `seeds` seeds), then BN in a deep CNN on MNIST
-        # (`cnn_images` training digits, `cnn_epochs` epochs per run).
-        "full": {"seeds": 5, "epochs": 12, "cnn_images": 10_000, "cnn_epochs": 2},
-        "fast": {"seeds": 2, "cnn_images": 2_000, "cnn_epochs": 1},
+        # (`cnn_images` training digits, `cnn_epochs` epochs per run; the test accuracy on the
+        # first `cnn_test_images` test digits per epoch, and on 2,000 every `eval_every` steps).
+        "full": {
+            "seeds": 5,
+            "epochs": 12,
+            "cnn_images": 10_000,
+            "cnn_epochs": 2,
+            "cnn_test_images": 10_000,
+            "eval_every": 25,
+        },
+        "fast": {
+            "seeds": 2,
+            "cnn_images": 2_000,
+            "cnn_epochs": 1,
+            "cnn_test_images": 1_000,
+            "eval_every": 8,
+        },
     },
 }
 
