@@ -373,7 +373,10 @@ def _cifar_section(runs: list[CifarRun]) -> list[str]:
         f"| official tutorial page | {TUTORIAL_ACCURACY} % | | | | |",
         "",
         f"sd is the sample standard deviation over the {len(runs)} seeds. The notes print the "
-        "accuracy with `%d` (truncated to a whole percent) from one unseeded run.",
+        "accuracy with `%d` (truncated to a whole percent) from one unseeded run. Chapter 07 "
+        "trains the same recipe from the same seeds through a `DataLoader` over PIL images, "
+        "which shuffles in another order than `TensorBatches`: its per-seed accuracies differ "
+        "from these by draws of the same spread.",
         "",
     ]
     return lines

@@ -557,6 +557,13 @@ assert min(values) >= BLITZ_MIN
 # In the full-profile run the three seeds gave 53.4 %, 53.9 % and 55.8 %: 54.4 % ± 1.3 %. The
 # notes' 55 % and the tutorial's 54 % look like two more draws from the same spread; a difference
 # of a point between two single runs says nothing about the code.
+#
+# `make reproduce` trains this recipe from the same three seeds and reports other numbers in
+# `results/RESULTS.md`. Two things differ, and neither is the recipe: it serves the batches from
+# tensors in memory (`TensorBatches`, shuffled by its own generator) instead of this `DataLoader`
+# over PIL images, so each seed sees its batches in another order; and it records the machine it
+# ran on, whose CPU may add up the same floating-point numbers in another order. Its mean and
+# spread are the comparable figures.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. Training on a GPU
