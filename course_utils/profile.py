@@ -148,6 +148,26 @@ _SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
             "eval_every": 8,
         },
     },
+    "14": {
+        # Timings on random data (`batch_samples` samples per batch size, `width_steps` steps per
+        # width, at most `max_seconds` each), the bfloat16 run (`amp_images` MNIST digits for
+        # `amp_epochs` epochs), and whether the 3-process DDP launch runs.
+        "full": {
+            "batch_samples": 2048,
+            "width_steps": 10,
+            "max_seconds": 3.0,
+            "amp_images": 10_000,
+            "amp_epochs": 1,
+            "three_processes": True,
+        },
+        "fast": {
+            "batch_samples": 256,
+            "width_steps": 2,
+            "max_seconds": 0.5,
+            "amp_images": 2_000,
+            "three_processes": False,
+        },
+    },
 }
 
 
