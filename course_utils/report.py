@@ -4,8 +4,9 @@
 only judges and renders it, so the Markdown can be tested on hand-made runs. The recipes are
 :mod:`course_utils.recipes` (the blitz CIFAR-10 CNN of Chapter 07, the MNIST ConvNet of
 Chapter 08, the row-by-row LSTM of Chapter 09), :mod:`course_utils.autoencoder` (Chapter 10),
-:mod:`course_utils.painter` (Chapter 11), :mod:`course_utils.regularization` (Chapter 12) and
-:mod:`course_utils.batchnorm` (Chapter 13); the numbers the seeds and Morvan printed are below.
+:mod:`course_utils.painter` (Chapter 11), :mod:`course_utils.regularization` (Chapter 12),
+:mod:`course_utils.batchnorm` (Chapter 13) and :mod:`course_utils.transfer` (Chapter 15); the
+numbers the seeds and Morvan printed are below.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course_utils import autoencoder, batchnorm, painter, regularization
+from course_utils import autoencoder, batchnorm, painter, regularization, transfer
 from course_utils.recipes import BLITZ, LOSS_WINDOW, MNIST_CONVNET, ROW_LSTM
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "DropoutRun",
     "SubsetRun",
     "BatchNormRun",
+    "TransferRun",
+    "TransferStudy",
     "AUTOENCODER_MAX_RATIO",
     "PAINTER_MEAN_TOLERANCE",
     "PAINTER_MIN_INSIDE",
@@ -38,6 +41,7 @@ __all__ = [
     "MORE_DATA",
     "DROPOUT_MAX_RATIO",
     "BATCHNORM_MAX_RATIO",
+    "TRANSFER_MIN_LEAD",
     "Results",
     "pct",
     "render_results",
@@ -76,6 +80,9 @@ MORE_DATA = "more data"
 # this.
 DROPOUT_MAX_RATIO = 1.0
 BATCHNORM_MAX_RATIO = 1.0
+# Chapter 15: fine-tuning the book's pretrained ResNet must beat training it from scratch, on
+# average over the seeds, by more than this (accuracy on the new classes' test images).
+TRANSFER_MIN_LEAD = 0.0
 
 
 @dataclass
@@ -203,6 +210,27 @@ class BatchNormRun:
 
 
 @dataclass
+class TransferRun:
+    """Chapter 15's new task learned from one seed: ``accuracy`` and ``seconds`` map each of
+    :data:`course_utils.transfer.WAYS` to its test accuracy on the new classes and its time."""
+
+    seed: int
+    accuracy: dict[str, float]
+    seconds: dict[str, float]
+
+
+@dataclass
+class TransferStudy:
+    """Chapter 15's transfer learning: the one pre-trained network (its epochs, time and test
+    accuracy on its own classes), then the new task once per seed."""
+
+    pretrain_epochs: int
+    pretrain_seconds: float
+    source_accuracy: float
+    runs: list[TransferRun]
+
+
+@dataclass
 class Results:
     """Everything RESULTS.md reports: the runs, the total time, the machine line and the date.
 
@@ -223,6 +251,7 @@ class Results:
     dropout: list[DropoutRun] = field(default_factory=list)
     subsets: list[SubsetRun] = field(default_factory=list)
     batchnorm: list[BatchNormRun] = field(default_factory=list)
+    transfer: TransferStudy | None = None
 
     def subset_means(self) -> dict[str, dict[str, float]]:
         """The MNIST study's mean over seeds, per net: train and test accuracy, gap, test loss."""
@@ -259,6 +288,8 @@ class Results:
             )
         if self.batchnorm:
             phrases.append("each BN net's test MSE below the plain net's (504)")
+        if self.transfer:
+            phrases.append("fine-tuning beats training from scratch on the new classes")
         return phrases
 
     def failures(self) -> list[str]:
@@ -330,6 +361,15 @@ class Results:
             for r in self.batchnorm
             if r.batch_norm >= r.plain * BATCHNORM_MAX_RATIO
         ]
+        if self.transfer:
+            scratch, _, tuned = (
+                statistics.mean(r.accuracy[way] for r in self.transfer.runs)
+                for way in transfer.WAYS
+            )
+            if tuned <= scratch + TRANSFER_MIN_LEAD:
+                failures.append(
+                    f"transfer: fine-tuned {pct(tuned)} does not beat from scratch {pct(scratch)}"
+                )
         return failures
 
 
@@ -634,6 +674,40 @@ def _batchnorm_section(runs: list[BatchNormRun]) -> list[str]:
     return lines
 
 
+def _transfer_section(study: TransferStudy) -> list[str]:
+    runs = study.runs
+    classes = "–".join(str(c) for c in (transfer.SOURCE_CLASSES[0], transfer.SOURCE_CLASSES[-1]))
+    new = "–".join(str(c) for c in (transfer.TARGET_CLASSES[0], transfer.TARGET_CLASSES[-1]))
+    lines = [
+        "## Transfer learning: the book's own pretrained ResNet-18 (Chapter 15)",
+        "",
+        f"torchvision's ResNet-18 with a 3×3 stem (`transfer.cifar_resnet`), pre-trained on "
+        f"CIFAR-10's classes {classes} (25,000 images, {study.pretrain_epochs} epochs, "
+        f"{study.pretrain_seconds:.0f} s, seed 0): {pct(study.source_accuracy)} on their test "
+        f"images. Then classes {new} from {transfer.PER_CLASS} training images each, "
+        f"{transfer.TRANSFER_EPOCHS} epochs of SGD (lr {transfer.TRANSFER_LR}, momentum "
+        f"{transfer.MOMENTUM}, cosine schedule, mirrored images), once per seed; test accuracy "
+        "on their 5,000 test images.",
+        "",
+        "| run | " + " | ".join(transfer.WAYS) + " |",
+        "|---|" + "---|" * len(transfer.WAYS),
+    ]
+    for r in runs:
+        cells = [f"{pct(r.accuracy[way])} ({r.seconds[way]:.0f} s)" for way in transfer.WAYS]
+        lines.append(f"| seed {r.seed} | " + " | ".join(cells) + " |")
+    means = [_mean_sd([r.accuracy[way] for r in runs]) for way in transfer.WAYS]
+    lines += [
+        "| **mean ± sd** | "
+        + " | ".join(f"{100 * m:.2f} ± {100 * sd:.2f} %" for m, sd in means)
+        + " |",
+        "",
+        "Seed 002 loads ImageNet's weights with `resnet50(pretrained=True)` and trains nothing; "
+        "the notes print no number.",
+        "",
+    ]
+    return lines
+
+
 def _data_line(standins: Sequence[str]) -> str:
     fed = (
         "held in memory as tensors (`as_tensors` + `TensorBatches`, shuffled with a seeded "
@@ -660,11 +734,16 @@ def render_results(results: Results) -> str:
         *results.subsets,
         *results.batchnorm,
     ]
+
     later = (
         f", {sum(r.seconds for r in later_runs):.0f} s for Chapters 09–13's {len(later_runs)} runs"
         if later_runs
         else ""
     )
+    if results.transfer:
+        study = results.transfer
+        seconds = study.pretrain_seconds + sum(sum(r.seconds.values()) for r in study.runs)
+        later += f", {seconds:.0f} s for Chapter 15's transfer learning"
     cifar_total = sum(s for r in results.cifar for s in r.epoch_seconds)
     lines = [
         "# Results: the book's recipes on the real data",
@@ -694,6 +773,8 @@ def render_results(results: Results) -> str:
         lines += _subset_section(results)
     if results.batchnorm:
         lines += _batchnorm_section(results.batchnorm)
+    if results.transfer:
+        lines += _transfer_section(results.transfer)
     return "\n".join(lines) + "\n"
 
 

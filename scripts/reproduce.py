@@ -22,6 +22,10 @@
   (train minus test accuracy at least 5 points) and more data must beat every remedy.
 - Morvan's batch-norm experiment (504, Chapter 13; ``course_utils.batchnorm``): 12 epochs, once per
   seed; in each, the BN net's test MSE must be below the plain net's.
+- Transfer learning (Chapter 15; ``course_utils.transfer``): torchvision's ResNet-18 with a 3×3
+  stem, pre-trained once (seed 0) on CIFAR-10's classes 0-4 for 6 epochs, then classes 5-9 from
+  100 images each, from scratch, with a frozen backbone and fine-tuned, once per seed; fine-tuning
+  must beat training from scratch on average.
 
 Training reads tensors from memory (``as_tensors`` + ``TensorBatches``, shuffled with a seeded
 generator): the same computation as a DataLoader over PIL images, without the per-image decoding.
@@ -45,7 +49,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from course_utils import autoencoder, batchnorm, painter, regularization
+from course_utils import autoencoder, batchnorm, painter, regularization, transfer
 from course_utils.data import is_standin
 from course_utils.device import seed_everything
 from course_utils.fastpath import TensorBatches, as_tensors
@@ -70,6 +74,8 @@ from course_utils.report import (
     PainterRun,
     Results,
     SubsetRun,
+    TransferRun,
+    TransferStudy,
     write_results,
 )
 from course_utils.training import evaluate, predict, train_one_epoch
@@ -291,6 +297,47 @@ def run_batchnorm(seed: int, epochs: int) -> BatchNormRun:
     return run
 
 
+def run_transfer(
+    x: Tensor,
+    y: Tensor,
+    x_test: Tensor,
+    y_test: Tensor,
+    seeds: list[int],
+    epochs: int,
+    transfer_epochs: int,
+) -> TransferStudy:
+    """Chapter 15: pre-train once on the source classes, then learn the new ones per seed."""
+    source, source_test = (
+        transfer.select_classes(images, labels, transfer.SOURCE_CLASSES)
+        for images, labels in ((x, y), (x_test, y_test))
+    )
+    start = time.perf_counter()
+    model, _ = transfer.pretrain(*source, epochs, seed=0)
+    pretrain_seconds = time.perf_counter() - start
+    source_accuracy = transfer.accuracy(model, *source_test)
+    print(
+        f"  transfer: pre-trained {epochs} epochs in {pretrain_seconds:.0f} s, "
+        f"{source_accuracy:.2%} on the source classes"
+    )
+    pretrained = model.state_dict()
+    new = transfer.select_classes(x, y, transfer.TARGET_CLASSES, transfer.PER_CLASS)
+    new_test = transfer.select_classes(x_test, y_test, transfer.TARGET_CLASSES)
+    runs = []
+    for seed in seeds:
+        accuracy, seconds = {}, {}
+        for way in transfer.WAYS:
+            start = time.perf_counter()
+            learned = transfer.transfer(way, pretrained, *new, transfer_epochs, seed)
+            seconds[way] = time.perf_counter() - start
+            accuracy[way] = transfer.accuracy(learned, *new_test)
+        runs.append(TransferRun(seed, accuracy, seconds))
+        print(
+            f"  transfer seed {seed}: "
+            + ", ".join(f"{way} {accuracy[way]:.2%} ({seconds[way]:.0f} s)" for way in accuracy)
+        )
+    return TransferStudy(epochs, pretrain_seconds, source_accuracy, runs)
+
+
 @contextlib.contextmanager
 def one_thread() -> Iterator[None]:
     """Chapters 10-13 train their tiny networks on one thread (faster than two): so do we."""
@@ -317,6 +364,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--subset-epochs", type=int, default=regularization.MNIST_EPOCHS)
     parser.add_argument("--more-data-epochs", type=int, default=regularization.MORE_DATA_EPOCHS)
     parser.add_argument("--bn-epochs", type=int, default=batchnorm.EPOCHS)
+    parser.add_argument("--pretrain-epochs", type=int, default=transfer.PRETRAIN_EPOCHS)
+    parser.add_argument("--transfer-epochs", type=int, default=transfer.TRANSFER_EPOCHS)
     parser.add_argument(
         "--limit",
         type=int,
@@ -363,6 +412,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"reproduce: {machine()}")
     cifar_tensors = in_memory(*cifar_data, BLITZ.mean, BLITZ.std, args.limit)
     cifar_runs = [run_cifar(*cifar_tensors, seed, args.cifar_epochs) for seed in args.seeds]
+    transfer_study = run_transfer(
+        *cifar_tensors, args.seeds, args.pretrain_epochs, args.transfer_epochs
+    )
     del cifar_tensors
     mnist_tensors = in_memory(*mnist_data, MNIST_CONVNET.mean, MNIST_CONVNET.std, args.limit)
     mnist_run = run_mnist(*mnist_tensors, args.mnist_epochs)
@@ -407,6 +459,7 @@ def main(argv: list[str] | None = None) -> int:
         dropout_runs,
         subset_runs,
         batchnorm_runs,
+        transfer_study,
     )
     write_results(args.output, results)
     print(f"reproduce: wrote {args.output} ({seconds / 60:.1f} min)")

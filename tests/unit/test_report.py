@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 
+from course_utils import transfer
 from course_utils.report import (
     AutoencoderRun,
     BatchNormRun,
@@ -16,10 +17,13 @@ from course_utils.report import (
     PainterRun,
     Results,
     SubsetRun,
+    TransferRun,
+    TransferStudy,
     render_results,
     write_results,
 )
 
+WAYS = transfer.WAYS
 DATE = datetime.datetime(2026, 11, 24, 21, 41, tzinfo=datetime.UTC)
 
 
@@ -265,3 +269,30 @@ def test_chapter_12_and_13_thresholds_are_named_when_missed(passing):
         "MNIST subset: both 98.00 % ≥ more data's 98.00 %",
         "batch norm (504) seed 4: test MSE 90.0 ≥ the plain net's 90.0",
     ]
+
+
+def transfer_study(scratch: float, frozen: float, tuned: float) -> TransferStudy:
+    runs = [
+        TransferRun(
+            seed,
+            dict(zip(WAYS, (scratch + seed / 100, frozen, tuned + seed / 100), strict=True)),
+            dict(zip(WAYS, (29.0, 7.0, 33.0), strict=True)),
+        )
+        for seed in (0, 1)
+    ]
+    return TransferStudy(6, 300.0, 0.785, runs)
+
+
+def test_the_transfer_table_has_each_way_per_seed_and_the_pretraining(passing):
+    passing.transfer = transfer_study(0.6574, 0.627, 0.7116)
+    text = render_results(passing)
+    assert "6 epochs, 300 s, seed 0): 78.50 % on their test images" in text
+    assert "| seed 0 | 65.74 % (29 s) | 62.70 % (7 s) | 71.16 % (33 s) |" in text
+    assert "| **mean ± sd** | 66.24 ± 0.71 % | 62.70 ± 0.00 % | 71.66 ± 0.71 % |" in text
+    assert ", 438 s for Chapter 15's transfer learning" in text  # 300 + 2 x (29 + 7 + 33)
+    assert "fine-tuning beats training from scratch" in text and passing.failures() == []
+
+
+def test_transfer_fails_when_fine_tuning_does_not_beat_from_scratch(passing):
+    passing.transfer = transfer_study(0.70, 0.60, 0.70)
+    assert passing.failures() == ["transfer: fine-tuned 70.50 % does not beat from scratch 70.50 %"]

@@ -42,6 +42,10 @@ TINY_REPRODUCE = [
     "1",
     "--bn-epochs",
     "1",
+    "--pretrain-epochs",
+    "1",
+    "--transfer-epochs",
+    "2",
 ]
 TINY_BENCH = ["--repeats", "1", "--mnist-images", "64", "--blitz-images", "32"]
 BENCH_ROWS = [
@@ -135,6 +139,7 @@ def test_reproduce_on_the_standins_writes_results_that_match_its_lines(
         "## Overfitting and dropout: Morvan's 503 (Chapter 12)",
         "## Overfitting 1,000 MNIST digits, and its remedies (Chapter 12)",
         "## Batch normalization: Morvan's 504 (Chapter 13)",
+        "## Transfer learning: the book's own pretrained ResNet-18 (Chapter 15)",
     ):
         assert f"\n{heading}\n" in f"\n{text}"
     assert "- Data: the OFFLINE STAND-INS for CIFAR-10 and MNIST" in text
@@ -216,6 +221,21 @@ def test_reproduce_on_the_standins_writes_results_that_match_its_lines(
     for seed, plain, normed, seconds in batch_norm:
         assert f"| seed {seed} | {plain} | {normed} | {seconds} |" in text
 
+    pretrained = re.findall(
+        r"transfer: pre-trained 1 epochs in (\d+) s, ([\d.]+)% on the source classes", out
+    )
+    assert len(pretrained) == 1
+    assert f"1 epochs, {pretrained[0][0]} s, seed 0): {pretrained[0][1]} % on their" in text
+    ways = re.findall(
+        r"transfer seed (\d): from scratch ([\d.]+)% \((\d+) s\), frozen backbone, new head "
+        r"([\d.]+)% \((\d+) s\), fine-tuned, backbone lr / 10 ([\d.]+)% \((\d+) s\)",
+        out,
+    )
+    assert [seed for seed, *_ in ways] == ["0", "1"]
+    for seed, scratch, s1, frozen, s2, tuned, s3 in ways:
+        row = f"| seed {seed} | {scratch} % ({s1} s) | {frozen} % ({s2} s) | {tuned} % ({s3} s) |"
+        assert row in text
+
     # tiny runs miss the thresholds: the exit status, the FAIL lines and the Checks line agree
     missed = sum(float(accuracy) < 50 for _, accuracy, _, _ in cifar)
     missed += max(float(accuracy) for _, _, accuracy, _, _ in mnist) < 99
@@ -233,6 +253,8 @@ def test_reproduce_on_the_standins_writes_results_that_match_its_lines(
     }
     missed += means["no remedy"][0] - means["no remedy"][1] < 5
     missed += sum(means[r][1] >= means["more data"][1] for r in remedies[:-1])
+    scratch_mean = sum(float(row[1]) for row in ways) / 2
+    missed += sum(float(row[5]) for row in ways) / 2 <= scratch_mean
     fails = [
         line.removeprefix("reproduce: FAIL ")
         for line in captured.err.splitlines()
@@ -254,13 +276,14 @@ def test_reproduce_exits_0_with_a_pass_when_the_thresholds_are_met(
     monkeypatch.setattr(report, "PAINTER_MIN_SD", 0.0)
     for name in ("DROPOUT_MAX_RATIO", "BATCHNORM_MAX_RATIO"):
         monkeypatch.setattr(report, name, float("inf"))
-    for name in ("SUBSET_MIN_GAP", "MORE_DATA_MIN_LEAD"):
+    for name in ("SUBSET_MIN_GAP", "MORE_DATA_MIN_LEAD", "TRANSFER_MIN_LEAD"):
         monkeypatch.setattr(report, name, float("-inf"))
     output = tmp_path / "RESULTS.md"
     argv = ["--allow-standin", "--output", str(output), "--limit", "16", "--seeds", "0"]
     tiny = ["--cifar-epochs", "1", "--mnist-epochs", "1", "--autoencoder-epochs", "1"]
     tiny += ["--painter-steps", "10", "--dropout-seeds", "1", "--dropout-steps", "10"]
     tiny += ["--subset-epochs", "1", "--more-data-epochs", "1", "--bn-epochs", "1"]
+    tiny += ["--pretrain-epochs", "1", "--transfer-epochs", "1"]
     status = reproduce.main([*argv, *tiny])
     assert status == 0 and "FAIL" not in capsys.readouterr().err
     assert "- Checks: PASS (" in output.read_text()
