@@ -47,30 +47,26 @@ _SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "fast": {"epochs": 4, "points": 300},
     },
     "07": {
-        # The blitz (batch 4, 2 epochs on all 50,000 images), timing steps, then "going further"
-        # (gf_*: batch 128, epochs sized to stay under 10 minutes on 2 shared CPU cores).
+        # The blitz (batch 4, 2 epochs on all 50,000 images), then "going further" (gf_*: batch
+        # 128, 10 epochs) and its ablation (six shorter runs on part of the training set).
         "full": {
             "train_images": 50_000,
             "test_images": 10_000,
             "epochs": 2,
             "print_every": 2000,
-            "probe_steps": 300,
-            "widen_steps": 500,
-            "widest_steps": 20,
             "gf_train_images": 50_000,
             "gf_epochs": 10,
-            "gf_probe_steps": 5,
+            "gf_ablation_images": 25_000,
+            "gf_ablation_epochs": 5,
         },
         "fast": {
             "train_images": 5_000,
             "test_images": 1_000,
             "print_every": 250,
-            "probe_steps": 50,
-            "widen_steps": 100,
-            "widest_steps": 3,
             "gf_train_images": 5_000,
             "gf_epochs": 3,
-            "gf_probe_steps": 2,
+            "gf_ablation_images": 2_000,
+            "gf_ablation_epochs": 1,
         },
     },
     "08": {
@@ -167,6 +163,13 @@ _SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
             "amp_images": 2_000,
             "three_processes": False,
         },
+    },
+    "15": {
+        # Pre-training on the first `pretrain_per_class` training images of each source class for
+        # `pretrain_epochs` epochs (full: all 5,000 and transfer.PRETRAIN_EPOCHS), then each of
+        # the three ways on the new classes for `transfer_epochs` (transfer.TRANSFER_EPOCHS).
+        "full": {"pretrain_per_class": 5000, "pretrain_epochs": 6, "transfer_epochs": 30},
+        "fast": {"pretrain_per_class": 300, "pretrain_epochs": 1, "transfer_epochs": 5},
     },
 }
 

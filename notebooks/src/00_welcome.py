@@ -347,7 +347,8 @@ assert torch.allclose(torch.tensor(matmul_python(A.tolist(), B.tolist())), A @ B
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Ask the room first: in a framework that builds the graph before any data arrives, how would you
 # write a loop whose length depends on the data? Let them struggle for a minute; the next two
-# slides answer it, and `torch.fx` then shows the static side failing on the same function.
+# slides answer it. (Chapter 14's aside shows the static side, `torch.fx` and `torch.export`,
+# failing on the same function.)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### A new graph on every call
@@ -401,78 +402,6 @@ for steps in (2, 5):
     print(f"{steps} steps: {nodes:2d} graph nodes, W.grad shape {tuple(W.grad.shape)}")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Asking for a fixed graph: `torch.fx`
-#
-# `torch.fx.symbolic_trace` builds a graph the static way. It calls your function once with
-# symbolic placeholders (*proxies*) instead of numbers and records what happens to them. A
-# placeholder has no value, so a branch on a value cannot be decided:
-
-# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
-import torch.fx
-
-try:
-    torch.fx.symbolic_trace(branchy)
-except Exception as err:
-    print(type(err).__name__, "-", str(err).splitlines()[0])
-
-# %% [markdown] slideshow={"slide_type": "fragment"}
-# Without data-dependent control flow, tracing works and yields a graph you can print, inspect,
-# transform and compile. It is the same graph on every call, and it can be turned back into plain
-# Python code that computes the same thing:
-
-# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
-def straight(x):
-    return torch.relu(x * 2 + 1).sum()
-
-
-gm = torch.fx.symbolic_trace(straight)
-print(gm.graph)
-print(gm.code.strip())
-x = torch.tensor([-2.0, 0.0, 3.0])
-print("same result:", torch.equal(gm(x), straight(x)))
-
-# %% [markdown] slideshow={"slide_type": "subslide"}
-# ### `torch.export`: specialise, or refuse
-#
-# `torch.export.export` captures a whole model for deployment. It runs the code with example
-# inputs. A branch on a **shape** is decided once for the example and *baked in*: the exported
-# graph keeps only one side, and guards check that later inputs match. A branch on a **value**
-# (our `branchy`) cannot be baked in, so export refuses it.
-
-# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
-class ShapeBranch(torch.nn.Module):
-    def forward(self, x):
-        if x.shape[0] > 2:   # decided at export time, from the example's shape
-            return x * 2
-        return -x
-
-
-exported = torch.export.export(ShapeBranch(), (torch.ones(3),))
-print(exported.graph_module.code.strip())
-try:
-    exported.module()(torch.ones(2))      # a shape the graph was not built for
-except Exception as err:
-    print(type(err).__name__, "-", str(err).splitlines()[0])
-
-# %% slideshow={"slide_type": "fragment"}
-import contextlib
-import io
-import logging
-
-
-class ValueBranch(torch.nn.Module):
-    def forward(self, x):
-        return branchy(x)
-
-
-logging.getLogger("torch.fx.experimental.symbolic_shapes").setLevel(logging.ERROR)  # quiet
-try:
-    with contextlib.redirect_stderr(io.StringIO()):   # export also prints the partial graph
-        torch.export.export(ValueBranch(), (torch.ones(3),))
-except Exception as err:
-    print(type(err).__name__, "-", str(err).splitlines()[0])
-
-# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The trade-off, and PyTorch 2's answer
 #
 # | | dynamic (define-by-run) | static (graph first) |
@@ -482,16 +411,12 @@ except Exception as err:
 # | optimisation | one operation at a time | whole graph: fuse ops, plan memory |
 # | deployment | needs Python | runs without Python |
 #
-# PyTorch 2 keeps eager code and gets a graph back with **`torch.compile(model)`**. It reads your
-# Python bytecode and captures the straight-line tensor code into graphs. At a data-dependent
-# branch it inserts a "graph break" and lets Python decide, and it recompiles when shapes change.
-# The compiler then generates fused kernels. The price is compile time on the first call, and tiny
-# networks gain little. Chapter 14 measures it. (TensorFlow 2 went the other way: eager by default,
-# with `tf.function` to trace graphs.)
-#
-# Two footnotes. To export a model with a value branch, the branch must become a graph operation,
-# `torch.cond(pred, f_true, f_false, (x,))`: the static style again. And TorchScript
-# (`torch.jit`), PyTorch 1's way of getting a static graph, is deprecated; the book does not use it.
+# PyTorch 2 keeps the dynamic style for writing and debugging, and gets a graph back when you
+# ask for speed: **`torch.compile(model)`** captures the tensor code of your Python into graphs
+# and generates fused kernels for them, leaving the data-dependent branches to Python. Chapter 14
+# ends with an aside on how a graph is captured from eager code (`torch.fx`, `torch.export`,
+# `torch.compile`), once tensors, modules and training are familiar. (TensorFlow 2 went the other
+# way: eager by default, with `tf.function` to trace graphs.)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What's different from the notes
@@ -531,7 +456,7 @@ print("softmax:", torch.softmax(torch.tensor([[1.0, 2.0, 3.0]]), dim=1))
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
-# Three short ones; the solutions are hidden below each. Then on to chapter 01, which opens up
+# Two short ones; the solutions are hidden below each. Then on to chapter 01, which opens up
 # tensors and their operations; chapter 02 does the same for the graph and autograd, including
 # the forward-mode computation of the $f(x_1, x_2)$ above.
 
@@ -558,36 +483,7 @@ for value in (1.5, 3.0):
     assert torch.isclose(x.grad, k * x.detach() ** (k - 1))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **2 · Trace it.** Trace `h(x) = sin(x) * x + 1` with `torch.fx.symbolic_trace`. How many
-# operation nodes (not input or output) does the graph have? Check that the traced module
-# gives the same values as `h`. Then write a version that starts with `if x.max() > 0:` and
-# confirm that tracing it fails.
-
-# %% jupyter={"source_hidden": true} slideshow={"slide_type": "skip"} tags=["solution"]
-def h(x):
-    return torch.sin(x) * x + 1
-
-
-traced = torch.fx.symbolic_trace(h)
-ops = [node for node in traced.graph.nodes if node.op not in ("placeholder", "output")]
-print(len(ops), "operations:", [node.name for node in ops])
-x = torch.linspace(-3, 3, 7)
-assert len(ops) == 3 and torch.equal(traced(x), h(x))
-
-
-def h_branchy(x):
-    return h(x) if x.max() > 0 else x
-
-
-try:
-    torch.fx.symbolic_trace(h_branchy)
-    failed = False
-except torch.fx.proxy.TraceError:
-    failed = True
-assert failed
-
-# %% [markdown] slideshow={"slide_type": "subslide"}
-# **3 · Count the digits two ways.** Among the first 1000 training images, count how many
+# **2 · Count the digits two ways.** Among the first 1000 training images, count how many
 # show each digit, once from `ds.targets` and once by indexing `ds[i]`. Check the two agree.
 # Which digit is the most common there?
 

@@ -31,12 +31,14 @@
 # - save and reload it, predict a test batch, and measure overall and per-class accuracy —
 #   reproducing the notes' per-class bug first, then fixing it — and draw a confusion matrix;
 # - explain why our numbers differ from the tutorial's (randomness and seeds);
-# - run the same code on a GPU when there is one, and answer "why no GPU speed-up?" with
-#   measurements, including the notes' exercise: widen the network and time it;
+# - run the same code on a GPU when there is one (Chapter 14 answers the notes' "why no GPU
+#   speed-up?" with measurements, their exercise of widening the network included);
 # - go further on the same data (augmentation, batch norm, a slightly bigger net, a learning-rate
-#   schedule) and pass 70 % test accuracy in a few minutes on two CPU cores.
+#   schedule), pass 70 % test accuracy in a few minutes on two CPU cores, and measure what each
+#   change buys.
 
 # %% slideshow={"slide_type": "-"}
+import collections
 import itertools
 import statistics
 import time
@@ -237,54 +239,19 @@ optimizer = torch.optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Training
 #
-# ### One thread or two?
+# ### One thread
 #
-# Before training, a measurement that decides how we train. PyTorch splits each operation over
-# `torch.get_num_threads()` CPU threads. An operation of this net at batch 4 is tiny (the
-# largest, `conv1`, is 6·28·28·75 = 352,800 multiply-adds per image, 1.4 million for the batch;
-# `conv2` is 16·10·10·150 = 240,000 per image), so the threads spend more time waiting for
-# each other than computing, and on a machine shared with other work (the book's is) a waiting
-# thread may not even be running. `ms_per_batch` times complete training steps on one random batch
-# held in memory (so only the computation is timed); we keep the faster thread count.
+# PyTorch splits each operation over `torch.get_num_threads()` CPU threads, one per core by
+# default. An operation of this net at batch 4 is tiny (the largest, `conv1`, is 6·28·28·75 =
+# 352,800 multiply-adds per image, 1.4 million for the batch; `conv2` is 16·10·10·150 = 240,000
+# per image), too little to share: a second thread mostly waits for the first, and on a busy
+# machine it may wait for a core. The blitz therefore trains on one thread. Chapter 14 measures
+# this, and what does make a step worth sharing.
 
 # %% slideshow={"slide_type": "-"}
-def ms_per_batch(model, steps, batch_size=BATCH_SIZE, device="cpu", max_seconds=10.0):
-    """Milliseconds per training step (forward, loss, backward, update) on random data:
-    the mean over `steps` steps after three warm-up ones, or fewer if `max_seconds` run out."""
-    device = torch.device(device)
-    model = model.to(device)
-    opt = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
-    x = torch.randn(batch_size, 3, 32, 32, device=device)
-    y = torch.randint(0, 10, (batch_size,), device=device)
-    sync = torch.cuda.synchronize if device.type == "cuda" else lambda: None  # GPUs run async
-    for step in range(-3, steps):  # steps -3, -2, -1 warm up and are not timed
-        if step == 0:
-            sync()
-            start = time.perf_counter()
-        opt.zero_grad()
-        criterion(model(x), y).backward()
-        opt.step()
-        if step >= 0 and time.perf_counter() - start > max_seconds:
-            break
-    sync()
-    return (time.perf_counter() - start) / (step + 1) * 1000
-
-# %% slideshow={"slide_type": "fragment"}
 default_threads = torch.get_num_threads()
-thread_ms = {}
-for threads in sorted({1, default_threads}):
-    torch.set_num_threads(threads)
-    thread_ms[threads] = ms_per_batch(Net(), cfg.probe_steps, max_seconds=3)
-    print(f"{threads} thread(s): {thread_ms[threads]:.2f} ms per mini-batch of {BATCH_SIZE}")
-blitz_threads = min(thread_ms, key=thread_ms.get)
-torch.set_num_threads(blitz_threads)
-print(f"the blitz trains with {blitz_threads} thread(s)")
-
-# %% [markdown] slideshow={"slide_type": "fragment"}
-# In the full-profile run above, on an otherwise idle machine, the two were nearly equal (0.77 ms
-# for two threads, 0.81 ms for one): at batch 4 there is too little work in a step to share. When
-# the machine is busy with other work, a second thread can make each step many times *slower*
-# (it waits for a core), which is why the notebook measures before it chooses.
+torch.set_num_threads(1)
+print(f"the blitz trains with 1 of the {default_threads} threads torch would use")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The training loop, written out
@@ -353,9 +320,10 @@ print(f"ours: {losses[0]:.3f} -> {losses[-1]:.3f}; the notes': "
       f"{NOTES_LOSSES[0]:.3f} -> {NOTES_LOSSES[-1]:.3f}")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# In the full-profile run above our loss went from 2.220 to 1.297, the notes' from 2.226 to
+# In the full-profile run above our loss went from 2.220 to 1.304, the notes' from 2.226 to
 # 1.294: the same settings give nearly the same curve, from another random start and in another
-# order (section 7 shows why those differ). An epoch took 15 s here, with two threads.
+# order (section 7 shows why those differ). The time of an epoch, on one thread with the data
+# loading included, is printed above the plot.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Save and reload
@@ -454,8 +422,9 @@ for i in range(10):
 # test images happens to sit at the position where that class is predicted, which happens for
 # about a quarter of its images: hence 0 % for classes never predicted and about 25 % (50 % if
 # predicted at two positions) for the others. In the full-profile run the stale batch was
-# predicted as cat, dog, automobile, horse (printed below): those four classes scored 24–26 %,
-# the six others 0 % — the very pattern of the notes' table.
+# predicted as cat, cat, automobile, horse (printed below): cat, predicted at two positions,
+# scored 50 %, automobile and horse 26 %, the seven others 0 % — the very pattern of the notes'
+# table.
 
 # %% slideshow={"slide_type": "-"}
 with torch.no_grad():
@@ -495,12 +464,11 @@ plot_confusion_matrix(matrix, classes, title="The blitz CNN on the test set")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Read the matrix row by row: the dark cells off the diagonal are the confusions. In the
-# full-profile run the largest is airplanes taken for ships (334 of the 1,000 airplanes, as
-# Exercise 2's solution prints: sky and sea are both large blue areas), with dogs taken for cats
-# close behind. The columns tell another story: the network answers "cat", "frog" and "ship" far
-# more often than there are cats, frogs and ships, which flatters their per-class accuracy
-# (50.4 %, 75.3 % and 80.5 %). Per-class accuracy counts only the images of a class; Exercise 2
-# adds the other side, precision.
+# full-profile run the largest is dogs taken for cats (389 of the 1,000 dogs, as Exercise 2's
+# solution prints: two furry animals, often seen close up). The columns tell another story: the
+# network answers "cat" far more often than there are cats — the lowest precision of all ten
+# classes, 32.8 % (Exercise 2) — which flatters cat's per-class accuracy (53.5 %). Per-class
+# accuracy counts only the images of a class; Exercise 2 adds the other side, precision.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. "My predictions differ from the tutorial's"
@@ -554,7 +522,7 @@ print(f"mean {statistics.mean(values):.1%} ± {statistics.stdev(values):.1%} (sd
 assert min(values) >= BLITZ_MIN
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# In the full-profile run the three seeds gave 53.4 %, 53.9 % and 55.8 %: 54.4 % ± 1.3 %. The
+# In the full-profile run the three seeds gave 54.4 %, 53.9 % and 55.7 %: 54.7 % ± 0.9 %. The
 # notes' 55 % and the tutorial's 54 % look like two more draws from the same spread; a difference
 # of a point between two single runs says nothing about the code.
 #
@@ -594,87 +562,13 @@ else:
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Why no GPU speed-up?
 #
-# The notes observed that the GPU was not much faster and guessed the reason: the network is too
-# small. The book measured it (random data already in memory, so only the computation is timed;
-# measured on 2026-11-24 on one H100 GPU and on 2 threads of the same host's CPU):
-#
-# > | blitz CNN, one epoch of 50,000 images | one H100 GPU | 2 CPU threads |
-# > |---|---|---|
-# > | 6/16 channels (the notes' net), batch 4 | 26.7 s | 31.2 s |
-# > | widened to 64/128 channels, batch 4 | 28.4 s | 107 s |
-# > | widened to 256/512 channels, batch 4 | 31.1 s | 858 s |
-# > | batch 64: 6/16 · 64/128 · 256/512 channels | 1.7 · 1.9 · 1.8 s | 6.4 · 67 · 699 s |
-#
-# At batch 4 an epoch is 12,500 steps, and the H100 needs about 2 ms per step *whatever the width*:
-# it is waiting for Python and for kernel launches (about a dozen small operations per forward
-# pass, more per backward pass), not computing. The CPU's time grows with the work. Widen the net
-# to 256/512 channels and the GPU wins 28 times; keep the small net but send 64 images per step
-# and the GPU epoch drops to 1.7 s. This machine's own numbers are below (timings on a shared
-# machine vary by 20–30 % from run to run).
-
-# %% slideshow={"slide_type": "-"}
-steps_per_epoch = 50_000 // BATCH_SIZE
-compute_ms = ms_per_batch(BlitzNet(6, 16), cfg.widen_steps)
-print(f"this machine, {torch.get_num_threads()} thread(s): the blitz epoch above took "
-      f"{per_epoch:.0f} s for {len(trainloader):,} mini-batches, data loading included;")
-print(f"computation alone: {compute_ms:.2f} ms per mini-batch -> "
-      f"{compute_ms * steps_per_epoch / 1000:.0f} s per 50,000-image epoch "
-      "(H100: 26.7 s, 2 CPU threads: 31.2 s)")
-
-# %% [markdown] slideshow={"slide_type": "fragment"}
-# In the full-profile run: 15 s per epoch through the `DataLoader`, and 1.17 ms per mini-batch
-# (15 s per epoch) for the computation alone, with two threads. At batch 4 this small CPU trains
-# the blitz's net *faster* than the H100 did: each step's overhead on the GPU costs more than the
-# whole step on the CPU.
-
-# %% [markdown] slideshow={"slide_type": "subslide"}
-# ### The notes' exercise: widen the network
-#
-# The notes end with an exercise: widen the network (the first convolution's output channels and
-# the second's input) and see how much a GPU gains. `BlitzNet(c1, c2)` has `c1` and `c2` channels.
-# We time a fixed number of mini-batches of 4 on this machine and extrapolate to one epoch of
-# 50,000 images (12,500 mini-batches): `cfg.widen_steps` mini-batches per width (at most 10
-# seconds' worth), and only `cfg.widest_steps` for the widest net, because on a CPU each of its
-# steps takes a long time. When a GPU is present it is timed too.
-
-# %% slideshow={"slide_type": "-"}
-ANCHORS = {(6, 16): (26.7, 31.2), (64, 128): (28.4, 107), (256, 512): (31.1, 858)}
-widen = {}
-for (c1, c2), (h100_s, cpu2_s) in ANCHORS.items():
-    steps = cfg.widest_steps if c1 == 256 else cfg.widen_steps
-    torch.manual_seed(0)
-    ms = ms_per_batch(BlitzNet(c1, c2), steps)
-    widen[c1, c2] = ms
-    line = (f"{c1:>3}/{c2:<3} channels, {count_parameters(BlitzNet(c1, c2)):>9,} parameters: "
-            f"{ms:7.2f} ms per mini-batch -> {ms * steps_per_epoch / 1000:5.0f} s "
-            f"per epoch | measured: H100 {h100_s} s, 2 CPU threads {cpu2_s} s")
-    if device.type != "cpu":
-        line += f" | this GPU: {ms_per_batch(BlitzNet(c1, c2), steps, device=device):.2f} ms"
-    print(line)
-
-# %% slideshow={"slide_type": "fragment"}
-labels_w = [f"{c1}/{c2}" for c1, c2 in ANCHORS]
-ours = [widen[key] * steps_per_epoch / 1000 for key in ANCHORS]
-fig, ax = plt.subplots(figsize=(7, 3.5))
-positions = torch.arange(len(labels_w)).numpy()
-ax.bar(positions - 0.27, [h for h, _ in ANCHORS.values()], 0.27, label="one H100 (measured)")
-ax.bar(positions, [c for _, c in ANCHORS.values()], 0.27, label="2 CPU threads (measured)")
-ax.bar(positions + 0.27, ours, 0.27, label="this machine (extrapolated)")
-ax.set_xticks(positions, labels_w)
-ax.set_yscale("log")
-ax.set_xlabel("channels (conv1/conv2)")
-ax.set_ylabel("seconds per epoch, batch 4 (log)")
-ax.legend()
-plt.show()
-
-# %% [markdown] slideshow={"slide_type": "fragment"}
-# Widening multiplies the work of the convolutions (about $c_1 \cdot c_2$ for `conv2`) and the
-# CPU's time grows with it, while the H100's hardly moves until the work is large enough to
-# occupy it. In the full-profile run this machine needed 11 s, 39 s and 382 s per epoch for
-# 6/16, 64/128 and 256/512 channels: the widest net costs about 35 times the narrowest here, and 1.2
-# times on the H100 (26.7 s → 31.1 s), which at 256/512 is 12 times faster than this CPU. The lesson
-# generalises: a GPU pays when each step has enough work — a wide or deep network, or large batches;
-# a tiny network fed four images at a time is bound by per-step overhead on any device.
+# The notes found the GPU hardly faster than the CPU and guessed why: the network is too small.
+# That is the right answer. At batch 4 a training step of this net is mostly fixed cost — Python
+# running the loop, a dozen small operations dispatched forward and more backward, on a GPU a
+# kernel launch for each — and a GPU does not shorten that; it pays once each step carries enough
+# arithmetic, from a wider network or bigger batches. Chapter 14 measures it on this machine (time
+# per sample against batch size and width, the notes' exercise of widening the network included)
+# beside the book's measurements on an H100 GPU.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 9. Going further: 70 % and more on a two-core CPU
@@ -701,8 +595,9 @@ plt.show()
 #    look-ahead that damps overshooting; `weight_decay=5e-4` adds 5e-4·w to every gradient, the
 #    L2 penalty that pulls weights towards zero (Chapter 12 measures what it does).
 #
-# Two more choices are made for speed and timed below: the order of the layers in a block (which
-# also changes the model slightly, see "The network") and the memory layout (which does not). The
+# Two more choices are made for speed: the memory layout (the same computation, see "Threads and
+# memory layout") and the order of the layers in a block, which also changes the model (see "The
+# network"). An ablation at the end measures what the order and each of the changes buy. The
 # loop is `course_utils.training.fit`: the same steps as `train_blitz`, plus an evaluation on the
 # test set after every epoch and one scheduler step per epoch. Like the GPU run above, this part
 # runs on `device` (the CPU when there is no GPU).
@@ -766,22 +661,26 @@ show_images(torch.cat([originals, augmented]), torch.cat([train_y[:8], train_y[:
 # learned shift.
 
 # %% slideshow={"slide_type": "-"}
-def conv_block(c_in, c_out, pool_first=True):
-    conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)  # (N,c_in,H,W) -> (N,c_out,H,W)
+def conv_block(c_in, c_out, pool_first=True, batch_norm=True):
+    # (N,c_in,H,W) -> (N,c_out,H,W); no bias before batch norm (see above)
+    conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=not batch_norm)
     pool = nn.MaxPool2d(2)  # (N,c_out,H,W) -> (N,c_out,H/2,W/2)
+    if not batch_norm:  # the ablation's variant: ReLU and pooling commute, the order is moot
+        return nn.Sequential(conv, nn.ReLU(), pool)
     norm = nn.BatchNorm2d(c_out)  # each channel normalised over the batch, then scaled, shifted
     if pool_first:  # batch norm and ReLU work on a quarter of the values
         return nn.Sequential(conv, pool, norm, nn.ReLU())
     return nn.Sequential(conv, norm, nn.ReLU(), pool)  # the usual order
 
 
-def make_bigger_net(pool_first=True):
+def make_bigger_net(pool_first=True, batch_norm=True, widths=(32, 64, 128)):
+    c1, c2, c3 = widths
     return nn.Sequential(
-        conv_block(3, 32, pool_first),  # (N,3,32,32) -> (N,32,16,16)
-        conv_block(32, 64, pool_first),  # (N,32,16,16) -> (N,64,8,8)
-        conv_block(64, 128, pool_first),  # (N,64,8,8) -> (N,128,4,4)
-        nn.Flatten(),  # (N,128,4,4) -> (N,2048)
-        nn.Linear(128 * 4 * 4, 256),  # (N,2048) -> (N,256)
+        conv_block(3, c1, pool_first, batch_norm),  # (N,3,32,32) -> (N,c1,16,16)
+        conv_block(c1, c2, pool_first, batch_norm),  # (N,c1,16,16) -> (N,c2,8,8)
+        conv_block(c2, c3, pool_first, batch_norm),  # (N,c2,8,8) -> (N,c3,4,4)
+        nn.Flatten(),  # (N,c3,4,4) -> (N,16·c3)
+        nn.Linear(c3 * 4 * 4, 256),  # (N,16·c3) -> (N,256)
         nn.ReLU(),
         nn.Linear(256, 10),  # (N,256) -> (N,10)
     )
@@ -795,47 +694,24 @@ print(f"{count_parameters(bigger):,} trainable parameters "
 print("output:", tuple(bigger(torch.zeros(2, 3, 32, 32)).shape))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Threads, memory layout and the time budget
+# ### Threads and memory layout
 #
-# With 128 images per step each operation has far more work, so a second thread may now pay; we
-# measure again and keep the faster. Then two choices made for speed: the block order above (a
-# slightly different model), and the **memory layout** (the same computation). PyTorch stores images
-# channel by channel (`NCHW`) by default; `channels_last` (`NHWC`) keeps the channels of each pixel
-# together, the layout the CPU's convolution library prefers.
-# `model.to(memory_format=torch.channels_last)` switches a model; it computes the same function (the
-# outputs agree up to rounding). The estimate at the end is what one epoch of the training below
-# will cost.
+# With 128 images per step each operation has work to share, so this part goes back to torch's
+# default of one thread per core. The network is also stored `channels_last` (`NHWC`: each pixel's
+# channels side by side, instead of PyTorch's default channel-by-channel `NCHW`), the layout the
+# CPU's convolution library prefers. `model.to(memory_format=torch.channels_last)` computes the
+# same function (the outputs agree up to rounding, checked below); Chapter 14 times both choices.
 
 # %% slideshow={"slide_type": "-"}
+torch.set_num_threads(default_threads)
 GF_BATCH = 128
-gf_ms = {}
-for threads in sorted({1, default_threads}):
-    torch.set_num_threads(threads)
-    gf_ms[threads] = ms_per_batch(make_bigger_net(), cfg.gf_probe_steps, GF_BATCH, max_seconds=3)
-    print(f"{threads} thread(s): {gf_ms[threads]:.0f} ms per mini-batch of {GF_BATCH}")
-gf_threads = min(gf_ms, key=gf_ms.get)
-torch.set_num_threads(gf_threads)
-print(f"going further with {gf_threads} thread(s)")
-
-# %% slideshow={"slide_type": "fragment"}
-layouts = {
-    "usual order (conv, BN, ReLU, pool)": make_bigger_net(pool_first=False),
-    "pool first (conv, pool, BN, ReLU)": make_bigger_net(),
-    "pool first + channels_last": make_bigger_net().to(memory_format=torch.channels_last),
-}
-for name, candidate in layouts.items():
-    step_ms = ms_per_batch(candidate, cfg.gf_probe_steps, GF_BATCH, max_seconds=3)
-    print(f"{name:<36s}: {step_ms:4.0f} ms per mini-batch of {GF_BATCH}")
-gf_steps = -(-len(train_x) // GF_BATCH)  # ceil
-print(f"-> on this CPU, about {step_ms * gf_steps / 1000:.0f} s per epoch of {gf_steps} "
-      f"mini-batches (computation only), {cfg.gf_epochs} epochs")
-
-# %% [markdown] slideshow={"slide_type": "fragment"}
-# In the full-profile run, at batch 128 two threads were nearly twice as fast as one (47 ms against
-# 90 ms per mini-batch) — unlike batch 4, each step now has work to share — and the block order and
-# the layout together made a step nearly three times faster (81 ms → 49 ms → 30 ms), for a network
-# that differs from the usual order only in where batch norm sits (and so in its statistics). The
-# training below uses all three findings.
+probe = torch.randn(GF_BATCH, 3, 32, 32)
+bigger.eval()  # batch norm's running statistics: the same function of each image
+with torch.no_grad():
+    before = bigger(probe)
+    bigger = bigger.to(memory_format=torch.channels_last)  # a module is converted in place
+    same = torch.allclose(before, bigger(probe), atol=1e-5)
+print(f"{torch.get_num_threads()} threads; channels_last computes the same outputs: {same}")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Training
@@ -882,9 +758,72 @@ for name, before, after in zip(classes, blitz_per_class, gf_per_class, strict=Tr
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # In the full-profile run the bigger network reached 84.7 % after 10 epochs, 4.7 points above
-# 80 %, in 2.6 minutes of training (16 s per epoch, test evaluation included) — the blitz needed
-# 15 s per epoch for 53 %. Every class improved, deer the most (30.8 % → 85.7 %); cats remain the
-# hardest class (68.9 %).
+# 80 % (the blitz: 54.4 %), in the few minutes printed above. Every class improved, deer the most
+# (29.6 % → 85.7 %); cats remain the hardest class (68.9 %).
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### What each change buys
+#
+# Which of the changes did the work? The recipe is trained again with one change removed at a
+# time, and once with the usual block order, on the first `cfg.gf_ablation_images` training images
+# for `cfg.gf_ablation_epochs` epochs: shorter than above, so every accuracy is lower, but the
+# rows are comparable (the same seed, the same batches, the same test images). The data in memory
+# is left in every row: it changes only the speed (Chapter 5 measured it).
+
+# %% slideshow={"slide_type": "-"}
+def gf_run(net_options=None, augmented=True, schedule=True):
+    """Test accuracy and seconds per epoch of the recipe above with the given changes left out."""
+    seed_everything(0)
+    net = make_bigger_net(**(net_options or {})).to(device, memory_format=torch.channels_last)
+    if schedule:  # Nesterov momentum, weight decay and cosine annealing, as above
+        opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9, nesterov=True,
+                              weight_decay=5e-4)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.gf_ablation_epochs)
+    else:  # a constant rate, plain momentum, no weight decay
+        opt, sched = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9), None
+    batches = TensorBatches(train_x[: cfg.gf_ablation_images], train_y[: cfg.gf_ablation_images],
+                            GF_BATCH, shuffle=True, generator=torch.Generator().manual_seed(0))
+    start = time.perf_counter()
+    run = fit(net, Augmented(batches) if augmented else batches, opt, criterion,
+              cfg.gf_ablation_epochs, device=device, test_batches=test_batches, scheduler=sched,
+              verbose=False)
+    return run["test_accuracy"][-1], (time.perf_counter() - start) / cfg.gf_ablation_epochs
+
+
+ABLATIONS = {
+    "every change": {},
+    "without augmentation": {"augmented": False},
+    "without batch norm": {"net_options": {"batch_norm": False}},
+    "a quarter of the channels (8/16/32)": {"net_options": {"widths": (8, 16, 32)}},
+    "without the schedule, Nesterov, decay": {"schedule": False},
+    "usual block order (conv, BN, ReLU, pool)": {"net_options": {"pool_first": False}},
+}
+ablation = {}
+for name, options in ABLATIONS.items():
+    ablation[name] = gf_run(**options)
+    acc, sec = ablation[name]
+    print(f"{name:<41s} test accuracy {acc:6.1%} "
+          f"({100 * (acc - ablation['every change'][0]):+5.1f} points), {sec:4.1f} s per epoch")
+
+# %% slideshow={"slide_type": "fragment"}
+fig, ax = plt.subplots(figsize=(7, 3))
+names = list(ablation)[::-1]
+ax.barh(names, [100 * ablation[n][0] for n in names], color="tab:blue")
+ax.axvline(100 * ablation["every change"][0], color="black", linewidth=1)
+ax.set_xlabel(f"test accuracy (%) after {cfg.gf_ablation_epochs} epochs")
+ax.set_xlim(0, 100)
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Every change pays something, and none does it all. In the full-profile run, with every change
+# the short recipe reached 77.3 %. The largest loss came from a quarter of the channels
+# (−8.2 points, for an epoch more than twice as fast), then from removing batch norm (−5.2) or the
+# schedule with Nesterov momentum and weight decay (−4.9). Augmentation bought the least here
+# (−0.8 without it): in 5 epochs the network has barely begun to memorise the training images,
+# and augmentation pays most in long training — over the 10 epochs above the gap between train
+# and test accuracy stays small. The usual block order cost 3.2 points *and* took longer per
+# epoch: pooling first is not only the faster network here but, in this short run, the more
+# accurate one, a reminder that it is a different network, not the same one computed faster.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
@@ -898,8 +837,9 @@ for name, before, after in zip(classes, blitz_per_class, gf_per_class, strict=Tr
 #   every per-class number at once.
 # - Runs differ by initial weights and shuffling; seed both to reproduce a run.
 # - Device-agnostic code runs everywhere. A GPU pays when each step has enough work; a tiny
-#   network at batch 4 is bound by overhead (even a second CPU thread did not help it).
-# - Augmentation, batch norm, a bigger net and a schedule take the same data far past 70 %.
+#   network at batch 4 is bound by per-step overhead (Chapter 14 measures it).
+# - Augmentation, batch norm, a bigger net and a schedule take the same data far past 70 %; the
+#   ablation shows what each of them buys.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
@@ -911,8 +851,8 @@ for name, before, after in zip(classes, blitz_per_class, gf_per_class, strict=Tr
 #
 # Write a formula for the number of parameters of `BlitzNet(c1, c2)` (weights and biases of the
 # two convolutions and three linear layers) and check it against `count_parameters` for 6/16,
-# 64/128 and 256/512. Which layer holds most of the parameters of the widest net, and why did the
-# timing above grow much faster than the parameter count?
+# 64/128 and 256/512. Which layer holds most of the parameters of the widest net, and why does
+# the time per step (Chapter 14 measures it) grow much faster than the parameter count?
 
 # %% jupyter={"source_hidden": true} slideshow={"slide_type": "skip"} tags=["solution"]
 def blitz_parameters(c1, c2):
@@ -953,8 +893,14 @@ if mistakes.max() > 0:
           f"({mistakes[true_k, pred_k]} times)")
 else:  # the offline stand-in can be learned perfectly
     print("no mistakes at all")
+# checked against counts taken straight from the predictions, not from the matrix
+truth, guesses = torch.cat(all_labels), torch.cat(all_predicted)
+worst = precision.argmin()
+assert precision[worst] == ((guesses == worst) & (truth == worst)).sum() / (guesses == worst).sum()
 assert torch.allclose(recall, per_class_accuracy(matrix))
-assert mistakes.max() == 0 or (mistakes[true_k, pred_k] == mistakes.max() and true_k != pred_k)
+pairs = collections.Counter(zip(truth.tolist(), guesses.tolist(), strict=True))
+off_diagonal = {pair: n for pair, n in pairs.items() if pair[0] != pair[1]}
+assert not off_diagonal or max(off_diagonal.values()) == mistakes[true_k, pred_k]
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 3 — test-time augmentation
@@ -974,4 +920,6 @@ with torch.no_grad():
         correct += (probabilities.argmax(dim=1) == y).sum().item()
 tta_accuracy = correct / len(test_x)
 print(f"plain: {gf_accuracy:.1%}, with flips averaged: {tta_accuracy:.1%}")
-assert tta_accuracy > GF_MIN - 0.02
+# On the real data after the full training, averaging over flips is at least as good; a net
+# trained for a few epochs on the stand-in may go either way.
+assert tta_accuracy >= gf_accuracy if REAL_FULL else tta_accuracy > GF_MIN - 0.02

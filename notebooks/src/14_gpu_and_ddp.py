@@ -31,7 +31,9 @@
 #   and `GradScaler` add on a GPU;
 # - train with `DistributedDataParallel` in two (and three) processes launched by `torchrun`,
 #   check that they take exactly the steps of one process with the whole batch, and time it;
-# - read, on paper, what changes for many GPUs and many machines.
+# - read, on paper, what changes for many GPUs and many machines;
+# - and, in an aside, see how `torch.fx`, `torch.export` and `torch.compile` capture a fixed graph
+#   from eager code (Chapter 0's dynamic graphs, seen from the compiler's side).
 #
 # This book's machine has no GPU. Every cell that needs one checks for it and, without one, says
 # in one line what it would have shown; the GPU numbers in the prose are quoted from the book's
@@ -320,12 +322,12 @@ plt.show()
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The cost per sample falls steeply at first — the fixed cost of a step is shared by more
-# samples — then flattens once the arithmetic dominates. In the full-profile run above: 1.1958 ms
-# per sample at batch 1, 0.2026 ms at batch 16, then no steady gain: 0.2207 ms at 64, 0.1060 ms
-# at 256, and 0.1941 ms again at 1024 (probably because a batch of activations that large no
-# longer fits in the CPU's caches). Timings on this shared machine vary by tens of percent from
-# run to run: read the shape, not the last digit. A GPU has far more arithmetic to offer and a
-# larger fixed cost per step, so there the same curve falls further and for longer.
+# samples — then flattens once the arithmetic dominates (the table above: compare the samples
+# per second at batch 1, 16 and 1024). At the largest batches it may even rise again, when a
+# batch of activations no longer fits in the CPU's caches. Timings on this shared machine vary by
+# tens of percent from run to run: read the shape, not the last digit. A GPU has far more
+# arithmetic to offer and a larger fixed cost per step, so there the same curve falls further
+# and for longer.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Time per sample against width
@@ -354,9 +356,9 @@ for c1, c2 in WIDTHS:
 print(f"256/512 costs {width_ms[256, 512] / width_ms[6, 16]:.0f} times 6/16 per step here")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# Here the time grows with the work: per step, the widest net cost 119 times the narrowest in the
-# full-profile run, about an epoch of 8, 73 and 957 s on one thread — the same growth that the
-# book measured with 2 threads (below).
+# Here the time grows with the work: the last line above says how many times the narrowest net's
+# step the widest one costs, and the epochs grow from seconds to many minutes on one thread —
+# the same growth that the book measured with 2 threads (below).
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### On a GPU (quoted)
@@ -401,11 +403,10 @@ for name, (channels, batch) in CASES.items():
 torch.set_num_threads(1)  # back to one thread for the rest of the chapter
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# In the full-profile run a second thread made the small net at batch 4 slower (1.25 ms with
-# one, 1.73 ms with two): its operations are too small to share. For 64/128 at batch 64 it cut
-# the step from 91.51 ms to 64.52 ms, and `channels_last` alone to 76.35 ms, while it did
-# nothing for the small net (1.36 ms). Threads and layouts are worth measuring once
-# a step has real work; for a tiny step nothing on the CPU side helps much.
+# In the output above a second thread does nothing for the small net at batch 4 (or makes it
+# slower): its operations are too small to share. For 64/128 at batch 64 the second thread cuts
+# the step clearly, and `channels_last` alone helps less. Threads and layouts are worth
+# measuring once a step has real work; for a tiny step nothing on the CPU side helps much.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The next bottleneck on a GPU: the data
@@ -546,11 +547,12 @@ if not ON_STANDIN:
     assert abs(accuracies["bfloat16"] - accuracies["float32"]) < 0.03, accuracies
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# In the full-profile run bfloat16 took 0.78 times float32's time (1.9 s against 2.4 s) and
-# reached the same test accuracy (0.9654 against 0.9652). The capability torch reports for this
-# CPU is AVX512; on CPUs without fast bfloat16 instructions (AVX512-BF16, AMX) the casts can
-# cost more than they save, so measure before relying on it. What carries over to every device is
-# the accuracy: arithmetic in 16 bits, weights and loss in float32, nothing lost.
+# The output above compares the two: the ratio of their times (below 1, bfloat16 saved time; on
+# this shared machine it varies from run to run) and their test accuracies, which agree closely
+# (the cell asserts less than 3 points apart). The capability torch reports for
+# this CPU is printed with it; on CPUs without fast bfloat16 instructions (AVX512-BF16, AMX) the
+# casts can cost more than they save, so measure before relying on it. What carries over to
+# every device is the accuracy: arithmetic in 16 bits, weights and loss in float32, nothing lost.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### On a GPU: float16 and `GradScaler`
@@ -730,8 +732,8 @@ print(
 )
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# No. In the full-profile run one process needed 0.15 s for its 64 steps, two processes 0.23 s
-# (1.46 times as long), and the whole launch took 6.9 s and 7.3 s. Both are about size:
+# No: the output above shows two processes taking longer than one, for the training loop and
+# for the whole launch. Both are about size:
 #
 # - The model has 1,604 parameters: a step's arithmetic takes microseconds, and halving it saves
 #   nothing. What the second process adds is communication at every step — DDP's all-reduce of
@@ -849,6 +851,109 @@ print(nn.SyncBatchNorm.convert_sync_batchnorm(bn_net))
 # tensor and pipeline parallelism, which split the layers themselves.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## 6. An aside: capturing a graph from eager code
+#
+# Chapter 0 answered the notes' "why is Torch dynamic": every call records a new graph, so a
+# Python `if` or `for` decides what runs. Compilers and deployment want the opposite, one fixed
+# graph of the whole computation, to fuse operations, plan memory, or run without Python. PyTorch
+# has three ways to capture one from eager code, and a branch on a tensor's value is what each must
+# deal with. Chapter 0's example:
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
+def branchy(x):
+    if x.sum() > 0:  # a Python `if` on a tensor's *value*
+        return x * 2
+    return -x
+
+
+print(branchy(torch.tensor([1.0, 2.0])), branchy(torch.tensor([-1.0, -2.0])))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Asking for a fixed graph: `torch.fx`
+#
+# `torch.fx.symbolic_trace` builds a graph the static way. It calls your function once with
+# symbolic placeholders (*proxies*) instead of numbers and records what happens to them. A
+# placeholder has no value, so a branch on a value cannot be decided:
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
+import torch.fx  # noqa: E402 (the aside's own import)
+
+try:
+    torch.fx.symbolic_trace(branchy)
+except Exception as err:
+    print(type(err).__name__, "-", str(err).splitlines()[0])
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Without data-dependent control flow, tracing works and yields a graph you can print, inspect,
+# transform and compile. It is the same graph on every call, and it can be turned back into plain
+# Python code that computes the same thing:
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
+def straight(x):
+    return torch.relu(x * 2 + 1).sum()
+
+
+gm = torch.fx.symbolic_trace(straight)
+print(gm.graph)
+print(gm.code.strip())
+x = torch.tensor([-2.0, 0.0, 3.0])
+print("same result:", torch.equal(gm(x), straight(x)))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### `torch.export`: specialise, or refuse
+#
+# `torch.export.export` captures a whole model for deployment. It runs the code with example
+# inputs. A branch on a **shape** is decided once for the example and *baked in*: the exported
+# graph keeps only one side, and guards check that later inputs match. A branch on a **value**
+# (our `branchy`) cannot be baked in, so export refuses it.
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
+class ShapeBranch(torch.nn.Module):
+    def forward(self, x):
+        if x.shape[0] > 2:   # decided at export time, from the example's shape
+            return x * 2
+        return -x
+
+
+exported = torch.export.export(ShapeBranch(), (torch.ones(3),))
+print(exported.graph_module.code.strip())
+try:
+    exported.module()(torch.ones(2))      # a shape the graph was not built for
+except Exception as err:
+    print(type(err).__name__, "-", str(err).splitlines()[0])
+
+# %% slideshow={"slide_type": "fragment"}
+import contextlib  # noqa: E402 (the aside's own imports)
+import io  # noqa: E402
+import logging  # noqa: E402
+
+
+class ValueBranch(torch.nn.Module):
+    def forward(self, x):
+        return branchy(x)
+
+
+logging.getLogger("torch.fx.experimental.symbolic_shapes").setLevel(logging.ERROR)  # quiet
+try:
+    with contextlib.redirect_stderr(io.StringIO()):   # export also prints the partial graph
+        torch.export.export(ValueBranch(), (torch.ones(3),))
+except Exception as err:
+    print(type(err).__name__, "-", str(err).splitlines()[0])
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### `torch.compile`: graphs where it can, Python where it must
+#
+# `torch.compile(model)` needs neither placeholders nor example inputs chosen in advance. On the
+# first call it reads the function's Python bytecode and captures the straight-line tensor code
+# into graphs; at a branch on a value it ends the graph ("a graph break"), lets Python decide, and
+# captures again after it; when shapes change it compiles again. The graphs go to a compiler
+# (TorchInductor by default) that fuses operations into generated kernels. The price is the
+# compile time of the first calls, and a small network, bound by per-step overhead (section 2),
+# gains little. To export a model with a value branch, the branch must become a graph operation,
+# `torch.cond(pred, f_true, f_false, (x,))`: the static style again. TorchScript (`torch.jit`),
+# PyTorch 1's way to a static graph, is deprecated; the book does not use it.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - Choose `device` once and move with `.to(device)`: a module moves in place, a tensor returns
@@ -865,6 +970,9 @@ print(nn.SyncBatchNorm.convert_sync_batchnorm(bn_net))
 # - DDP: one process per device, a `DistributedSampler` (with `set_epoch`), gradients
 #   all-reduced in `backward()`; N processes at batch B take one process's steps at batch N·B.
 #   On a 2-core CPU it teaches; on GPUs (NCCL, `device_ids`, `torchrun --nnodes`) it scales.
+# - A compiler wants one fixed graph: `torch.fx` traces with placeholders and cannot follow a
+#   branch on a value, `torch.export` bakes shape branches in and refuses value branches, and
+#   `torch.compile` breaks the graph there and lets Python decide.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
@@ -948,3 +1056,32 @@ assert dtypes["Linear"] == torch.bfloat16 and dtypes["Conv2d"] == torch.bfloat16
 assert dtypes["cross_entropy"] == torch.float32
 # On the CPU softmax and log_softmax follow their input (bfloat16 here); CUDA's autocast runs
 # them in float32. The losses are computed in float32 on both.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 4 — trace it** (section 6). Trace `h(x) = sin(x) * x + 1` with
+# `torch.fx.symbolic_trace`. How many operation nodes (not input or output) does the graph have?
+# Check that the traced module gives the same values as `h`. Then write a version that starts
+# with `if x.max() > 0:` and confirm that tracing it fails.
+
+# %% jupyter={"source_hidden": true} slideshow={"slide_type": "skip"} tags=["solution"]
+def h(x):
+    return torch.sin(x) * x + 1
+
+
+traced = torch.fx.symbolic_trace(h)
+ops = [node for node in traced.graph.nodes if node.op not in ("placeholder", "output")]
+print(len(ops), "operations:", [node.name for node in ops])
+x = torch.linspace(-3, 3, 7)
+assert len(ops) == 3 and torch.equal(traced(x), h(x))
+
+
+def h_branchy(x):
+    return h(x) if x.max() > 0 else x
+
+
+try:
+    torch.fx.symbolic_trace(h_branchy)
+    failed = False
+except torch.fx.proxy.TraceError:
+    failed = True
+assert failed
