@@ -148,7 +148,7 @@ browser: ## apt-get install chromium (Debian, as root) for the browser tests, wh
 	  echo "No Chromium at $(COURSE_CHROMIUM) (and no apt-get as root): browser tests will skip."; \
 	fi
 
-reproduce: env ## scripts/reproduce.py: the headline results of chapters 07-13 on the real data -> results/RESULTS.md
+reproduce: env ## scripts/reproduce.py: the headline results of chapters 07-15 on the real data -> results/RESULTS.md
 	COURSE_PROGRESS=0 $(BIN)/python scripts/reproduce.py
 
 bench: env ## scripts/bench.py: an epoch of both seed nets, pure compute vs PIL DataLoader vs the fast path
