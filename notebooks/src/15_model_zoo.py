@@ -1,0 +1,476 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,src//py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: PyTorch course (.venv)
+#     language: python
+#     name: pytorch-course
+# ---
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# # Chapter 15 — torchvision's model zoo and transfer learning
+#
+# Seed 002 ends its tour of torchvision with one line: `torchvision.models` holds AlexNet,
+# DenseNet, Inception, ResNet, SqueezeNet, VGG and more, "with pretrained models", loaded with
+# `resnet50(pretrained=True)`. This chapter opens that package up and uses it the way practice
+# does: start from a network someone already trained. We:
+#
+# - tour the zoo: `list_models`, `get_model`, the weights enums with their transforms and
+#   metadata, and a ResNet-18 built without weights;
+# - replace seed 002's `pretrained=True` with its modern form, and say why it changed;
+# - see where the weights are cached, what happens with no network (the book's helper fails fast
+#   and falls back, in one line), and what a corrupt file in the cache does;
+# - learn five CIFAR-10 classes from 100 images each, with a ResNet the book pre-trains itself on
+#   the other five: from scratch, a new head on a frozen backbone, and fine-tuning — then the same
+#   code with ImageNet's weights, for a student whose cache has them.
+
+# %% slideshow={"slide_type": "-"}
+import tempfile
+import time
+import warnings
+
+import matplotlib.pyplot as plt
+import torch
+import torchvision
+from torch import nn
+from torchvision.models import ResNet18_Weights, get_model, get_model_weights, list_models
+
+from course_utils import transfer
+from course_utils.data import cifar10, standin_notice
+from course_utils.device import seed_everything
+from course_utils.fastpath import TensorBatches, as_tensors
+from course_utils.models import count_parameters
+from course_utils.paths import data_dir
+from course_utils.pretrained import WeightsFileError, cached_file, load_pretrained
+from course_utils.profile import settings
+from course_utils.recipes import BLITZ
+
+cfg = settings("15")
+seed_everything(0)
+print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, "
+      f"profile {cfg.profile!r}, settings {vars(cfg)}")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 1. The zoo
+#
+# `list_models()` names every architecture torchvision can build; `module=` narrows it to one
+# family (classification models live in `torchvision.models` itself, detection, segmentation,
+# video and quantized models in submodules). Nothing here needs the network: the catalogue and
+# the metadata of every set of weights ship inside the package.
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
+every_model = list_models()
+classifiers = list_models(module=torchvision.models)
+print(f"{len(every_model)} models, {len(classifiers)} of them image classifiers")
+print("ResNets:", [name for name in classifiers if name.startswith("resnet")])
+print("weights of resnet50:", list(get_model_weights("resnet50")))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### A set of weights is an enum member
+#
+# Each architecture has a weights enum; each member names one training run's weights and carries
+# what you need to use them: the URL of the file, the preprocessing the network was trained with
+# (`transforms()`), and `meta` — the 1,000 ImageNet categories, the accuracy it reached, its
+# parameter count. `DEFAULT` is an alias for the best weights of that architecture.
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
+weights = ResNet18_Weights.DEFAULT
+print(weights, "->", weights.url.rsplit("/", 1)[-1])
+print(weights.transforms())
+meta = weights.meta
+print(f"{len(meta['categories'])} categories, the first: {meta['categories'][:3]}")
+print(f"ImageNet-1K accuracy: {meta['_metrics']['ImageNet-1K']}, "
+      f"{meta['num_params']:,} parameters, a file of {meta['_file_size']:.1f} MB")
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# The transforms resize to 256 pixels, crop the centre 224, and normalise with ImageNet's
+# per-channel mean and standard deviation: a pretrained network only works on inputs prepared
+# the way its training images were.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### A ResNet-18 without weights
+#
+# `get_model(name, weights=None)` builds the architecture with random weights: no file, no
+# network. Its top level is a stem (a 7×7 convolution with stride 2, batch norm, ReLU, a max-pool),
+# four stages of residual blocks that halve the size and double the channels, a global average
+# pool and one linear layer, `fc`, that maps 512 features to the 1,000 classes.
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
+torch.manual_seed(0)
+resnet = get_model("resnet18", weights=None)
+x = torch.zeros(1, 3, 224, 224)  # one ImageNet-sized image
+for name, child in resnet.named_children():
+    x = torch.flatten(x, 1) if name == "fc" else x  # forward() flattens before fc
+    x = child(x)
+    print(f"{name:8s} {type(child).__name__:18s} -> {tuple(x.shape)}")
+print(f"{count_parameters(resnet):,} parameters; meta says {meta['num_params']:,}")
+assert count_parameters(resnet) == meta["num_params"]
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 2. `pretrained=True`, then and now
+#
+# Seed 002 writes `torchvision.models.resnet50(pretrained=True)`. A flag could say only "some
+# weights": when torchvision trained better ResNet-50 weights, `pretrained=True` could not name
+# them without silently changing every program that used it. Since torchvision 0.13 the
+# `weights=` argument takes an enum member instead, which names the exact weights and brings their
+# transforms and metadata along. The old keyword still works, with a warning that says what it
+# now means. (`pretrained=False` is shown: `True` would start a download.)
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    seeds_keyword = {"pretrained": False}  # seed 002's keyword, shown on purpose (not True:
+    torchvision.models.resnet50(**seeds_keyword)  # that would start a download)
+for warning in caught:
+    print(f"{warning.category.__name__}: {warning.message}")
+print("the modern form: resnet50(weights=ResNet50_Weights.DEFAULT), or weights=None")
+print("ResNet50_Weights.DEFAULT is", torchvision.models.ResNet50_Weights.DEFAULT)
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# For ResNet-50 the old `pretrained=True` meant `ResNet50_Weights.IMAGENET1K_V1`, while `DEFAULT`
+# is now `IMAGENET1K_V2`, trained later with a better recipe: naming the weights keeps a
+# program's results from changing under it.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 3. Weights that cannot be fetched
+#
+# The first `get_model("resnet18", weights=ResNet18_Weights.DEFAULT)` downloads the file into
+# `torch.hub.get_dir()/checkpoints` (`$TORCH_HOME/hub`, by default `~/.cache/torch/hub`); later
+# calls load it from there. The download has no time limit, so on a machine whose network hangs
+# the call hangs too, and with no network it fails with a long traceback. The book's
+# `load_pretrained` builds the model with `weights=None` and fills it itself: from the cache after
+# checking the file, else by a download bounded by `COURSE_DOWNLOAD_TIMEOUT` seconds; without the
+# weights it prints one line and returns the randomly initialised model, with `loaded` False.
+
+# %% slideshow={"slide_type": "-"}
+print("cache:", cached_file(weights))
+start = time.perf_counter()
+imagenet_resnet, loaded = load_pretrained("resnet18", weights)
+print(f"loaded: {loaded}, after {time.perf_counter() - start:.1f} s")
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# On the book's machine there is no network: the output above shows the one line and the
+# fallback, within the download timeout. On a student's machine with a network the file is
+# fetched once (its size is in `meta`, printed in section 1) and `loaded` is True from then on.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### A corrupt file in the cache
+#
+# A download cut short, or another file saved under the name, stays in the cache. torch.hub
+# checks a file's hash only *while downloading* it; afterwards torchvision loads whatever file has
+# that name. Here, in a throw-away cache, is what each does with a file of garbage under
+# ResNet-18's name:
+
+# %% slideshow={"slide_type": "-"}
+saved_hub = torch.hub.get_dir()
+with tempfile.TemporaryDirectory() as scratch:
+    torch.hub.set_dir(scratch)
+    try:
+        broken = cached_file(weights)
+        broken.parent.mkdir(parents=True)
+        broken.write_bytes(b"not a checkpoint, only half a download" * 100)
+        try:
+            get_model("resnet18", weights=weights)
+        except Exception as error:  # torchvision's own path
+            print(f"get_model: {type(error).__name__}: {str(error).splitlines()[0][:90]}")
+        try:
+            load_pretrained("resnet18", weights)
+        except WeightsFileError as error:  # the book's helper: the file and the fix
+            print(f"load_pretrained: {error}".replace(scratch, "<cache>"))
+    finally:
+        torch.hub.set_dir(saved_hub)
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# torchvision's error says a pickle could not be read, not which file or what to do. The file's
+# name carries the first hex digits of its SHA-256 (`resnet18-f37072fd.pth`), so the helper checks
+# the file against them before loading it, and its error names the file and the fix: delete it.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 4. Transfer learning that runs here
+#
+# Whether or not ImageNet's weights can be had, the idea can be tried in full: the book
+# pre-trains a network itself and transfers it. CIFAR-10's first five classes (airplane,
+# automobile, bird, cat, deer) are the "large dataset" it is pre-trained on; the other five (dog,
+# frog, horse, ship, truck) are the new task, with only 100 training images per class.
+
+# %% slideshow={"slide_type": "-"}
+train_set, test_set = cifar10(train=True), cifar10(train=False)
+ON_STANDIN = standin_notice(train_set)
+images, labels = as_tensors(train_set, BLITZ.mean, BLITZ.std)  # (50000,3,32,32), in [-1, 1]
+test_images, test_labels = as_tensors(test_set, BLITZ.mean, BLITZ.std)
+classes = train_set.classes
+print("source:", [classes[c] for c in transfer.SOURCE_CLASSES])
+print("target:", [classes[c] for c in transfer.TARGET_CLASSES])
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### torchvision's ResNet-18 for 32×32 images
+#
+# The stem was sized for 224-pixel photos: on a 32-pixel image a 7×7 kernel spans a fifth of the
+# picture. We swap it for a 3×3 convolution, keeping the stride and the max-pool so that an
+# epoch stays affordable on two CPU cores; everything after the stem is torchvision's ResNet-18.
+
+# %% slideshow={"slide_type": "-"}
+def cifar_resnet(num_classes):
+    model = torchvision.models.resnet18(weights=None, num_classes=num_classes)
+    model.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=2, padding=1, bias=False)  # 32 -> 16
+    return model
+
+
+def select_classes(images, labels, classes, per_class=None):
+    """The images of `classes` (the first `per_class` of each), labels renumbered 0, 1, ..."""
+    keep = torch.zeros(len(labels), dtype=torch.bool)
+    for cls in classes:
+        index = (labels == cls).nonzero().flatten()
+        keep[index[:per_class] if per_class is not None else index] = True
+    relabel = torch.full((int(labels.max()) + 1,), -1, dtype=torch.int64)
+    relabel[list(classes)] = torch.arange(len(classes))
+    return images[keep], relabel[labels[keep]]
+
+
+# %% slideshow={"slide_type": "fragment"} tags=["nbval-check-output"]
+torch.manual_seed(0)
+small = cifar_resnet(5)
+x = torch.zeros(2, 3, 32, 32)
+for name in ("conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4"):
+    x = getattr(small, name)(x)
+    print(f"{name:8s} -> {tuple(x.shape)}")
+print(f"{count_parameters(small):,} parameters, fc: {small.fc}")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Pre-training on the five source classes
+#
+# `transfer.pretrain` trains it with the loop of the later chapters: SGD with momentum 0.9 and
+# weight decay, a cosine-annealed learning rate, batches of 64, half of each batch mirrored. Then
+# the weights are saved, and loaded back the safe way (`weights_only=True`), as a downloaded
+# checkpoint would be.
+
+# %% slideshow={"slide_type": "-"}
+source = select_classes(images, labels, transfer.SOURCE_CLASSES, cfg.pretrain_per_class)
+source_test = select_classes(test_images, test_labels, transfer.SOURCE_CLASSES)
+start = time.perf_counter()
+pretrained_net, losses = transfer.pretrain(*source, cfg.pretrain_epochs, seed=0)
+pretrain_seconds = time.perf_counter() - start
+print(f"{len(source[1]):,} images, {cfg.pretrain_epochs} epochs in {pretrain_seconds:.0f} s; "
+      f"training loss per epoch: {[round(loss, 3) for loss in losses]}")
+path = data_dir() / "checkpoints" / "cifar5_resnet18.pth"
+path.parent.mkdir(parents=True, exist_ok=True)
+torch.save(pretrained_net.state_dict(), path)
+pretrained = torch.load(path, weights_only=True)
+source_accuracy = transfer.accuracy(pretrained_net, *source_test)
+print(f"saved and reloaded {path.name}; test accuracy on the source classes: "
+      f"{source_accuracy:.1%}")
+assert source_accuracy > (0.6 if cfg.profile == "full" and not ON_STANDIN else 0.2)  # chance: 0.2
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 5. Three ways to learn the new classes
+#
+# Each way starts from a new head, `fc` with 5 outputs, initialised from the same seed:
+#
+# 1. **From scratch**: a fresh network; the pre-trained weights are not used.
+# 2. **Frozen backbone, new head**: the pre-trained weights, every one frozen
+#    (`requires_grad_(False)`) except the head's. The network also stays in **eval mode**: a
+#    frozen backbone must keep its batch-norm statistics, and in training mode batch norm would
+#    normalise with each batch's statistics and overwrite its running averages.
+# 3. **Fine-tuning**: the pre-trained weights, all trained, with two **parameter groups**
+#    (Chapter 06): the backbone at a tenth of the head's learning rate, so that a few hundred
+#    images adjust the features rather than erase them.
+
+# %% slideshow={"slide_type": "-"}
+WAYS = transfer.WAYS
+
+
+def new_model(way, pretrained, classes=5, seed=0):
+    """The network, optimizer and batch-norm mode for one of the WAYS."""
+    torch.manual_seed(seed)
+    model = cifar_resnet(classes)
+    head = model.fc  # the same seeded head in every way
+    params, frozen = model.parameters(), False
+    if way != WAYS[0]:
+        model.load_state_dict({k: v for k, v in pretrained.items() if not k.startswith("fc.")},
+                              strict=False)  # every weight but the head's
+    if way == WAYS[1]:
+        model.requires_grad_(False)
+        head.requires_grad_(True)
+        params, frozen = head.parameters(), True
+    if way == WAYS[2]:
+        backbone = [p for name, p in model.named_parameters() if not name.startswith("fc.")]
+        params = [{"params": backbone, "lr": transfer.TRANSFER_LR * transfer.BACKBONE_LR_FACTOR},
+                  {"params": list(head.parameters())}]  # the head: the optimizer's lr
+    optimizer = torch.optim.SGD(params, lr=transfer.TRANSFER_LR, momentum=transfer.MOMENTUM,
+                                weight_decay=transfer.WEIGHT_DECAY)
+    return model, optimizer, frozen
+
+
+def learn(way, pretrained, images, labels, epochs, seed=0):
+    model, optimizer, frozen = new_model(way, pretrained, seed=seed)
+    generator = torch.Generator().manual_seed(seed)
+    batches = TensorBatches(images, labels, transfer.BATCH_SIZE, shuffle=True,
+                            generator=generator)
+    transfer.train_epochs(model, optimizer, batches, epochs, generator, frozen_statistics=frozen)
+    return model
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The same three ways are `course_utils.transfer.transfer`, which `make reproduce` runs. From the
+# same weights and a few images, the notebook's copy and the library's end with identical
+# weights:
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
+torch.manual_seed(0)
+tiny_x, tiny_y = torch.randn(12, 3, 32, 32), torch.arange(12) % 5
+tiny_pretrained = cifar_resnet(5).state_dict()
+for way in WAYS:
+    ours = learn(way, tiny_pretrained, tiny_x, tiny_y, epochs=1).state_dict()
+    library = transfer.transfer(way, tiny_pretrained, tiny_x, tiny_y, epochs=1).state_dict()
+    same = all(torch.equal(ours[k], library[k]) for k in ours)
+    trainable = sum(p.numel() for p in new_model(way, tiny_pretrained)[1].param_groups[0]["params"])
+    print(f"{way:30s} identical: {same}; first group trains {trainable:,} weights")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The race, on 100 images per class
+#
+# Every way trains for the same epochs on the same 500 images, in the same order; the test set
+# is all 5,000 test images of the five new classes.
+
+# %% slideshow={"slide_type": "-"}
+new = select_classes(images, labels, transfer.TARGET_CLASSES, transfer.PER_CLASS)
+new_test = select_classes(test_images, test_labels, transfer.TARGET_CLASSES)
+results = {}
+for way in WAYS:
+    start = time.perf_counter()
+    model = learn(way, pretrained, *new, cfg.transfer_epochs)
+    seconds = time.perf_counter() - start
+    results[way] = (transfer.accuracy(model, *new_test), transfer.accuracy(model, *new), seconds)
+print(f"{len(new[1])} training images, {len(new_test[1]):,} test images, "
+      f"{cfg.transfer_epochs} epochs")
+print(f"{'way':30s} {'test':>6s} {'train':>6s}  time")
+for way, (test_acc, train_acc, seconds) in results.items():
+    print(f"{way:30s} {test_acc:6.1%} {train_acc:6.1%} {seconds:4.0f} s")
+if cfg.profile == "full" and not ON_STANDIN:
+    assert results[WAYS[2]][0] > results[WAYS[0]][0], "fine-tuning should beat from scratch"
+
+# %% slideshow={"slide_type": "fragment"}
+fig, ax = plt.subplots(figsize=(7, 2.6))
+ax.barh(WAYS[::-1], [100 * results[way][0] for way in WAYS[::-1]], color="tab:blue")
+ax.set_xlabel("test accuracy on the new classes (%)")
+ax.set_xlim(0, 100)
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# In the full-profile run, fine-tuning won: 71.2 % against 65.7 % from scratch, with the frozen
+# backbone last at 62.7 %. Two things are at work. Features learned on airplanes, cars, birds,
+# cats and deer are a good start for dogs, horses, ships and trucks — fine-tuning adjusts them with
+# 500 images and keeps the rest. But they are not the features the new classes need: frozen, they
+# cannot change, and a linear head on them stays behind (its training accuracy, far below 100 %,
+# shows it cannot even fit the training images). Training from scratch is strong here because the
+# task is small — five rather distinct classes at 32×32 — but it learns the training images by
+# heart and generalises less well. A backbone trained on ImageNet's more than a million images,
+# the usual starting point, has far more general features than one trained on 25,000; section 6
+# tries them where the weights are available.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 6. The same code with ImageNet's weights
+#
+# With ImageNet's ResNet-18 in the cache, the frozen-backbone way needs only two changes: the
+# images go through the weights' own `transforms()` (resized to 224, normalised with ImageNet's
+# statistics, from float images in [0, 1]), and the backbone is torchvision's unmodified
+# ResNet-18. Features computed once by the frozen backbone then train the new head. Without the
+# weights, `load_pretrained` has already said so in section 3, and the cell only says what it
+# would have done: a random 224-pixel backbone teaches nothing, and costs minutes on a CPU.
+
+# %% slideshow={"slide_type": "-"}
+if not loaded:
+    print(f"{weights} is not available here (section 3): this cell would resize "
+          f"{len(new[1])} training and 1,000 test images to 224 pixels, compute ImageNet "
+          "features once, and train a new head on them.")
+else:
+    preprocess = weights.transforms()  # (N,3,32,32) in [0, 1] -> (N,3,224,224), normalised
+    imagenet_resnet.fc = nn.Identity()  # the backbone: (N,3,224,224) -> (N,512)
+    imagenet_resnet.eval()
+
+    def imagenet_features(batch):
+        with torch.no_grad():  # our images are in [-1, 1]: back to [0, 1] first
+            return torch.cat([imagenet_resnet(preprocess(x * 0.5 + 0.5)) for x in batch.split(50)])
+
+    train_features = imagenet_features(new[0])
+    test_features = imagenet_features(new_test[0][:1000])
+    torch.manual_seed(0)
+    head = nn.Linear(512, 5)
+    optimizer = torch.optim.Adam(head.parameters(), lr=1e-3)
+    for _ in range(200):  # full-batch steps on the 500 feature vectors
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(head(train_features), new[1]).backward()
+        optimizer.step()
+    imagenet_accuracy = (head(test_features).argmax(1) == new_test[1][:1000]).float().mean()
+    print(f"ImageNet features + a new head: {imagenet_accuracy:.1%} on 1,000 test images")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Summary
+#
+# - `list_models`, `get_model(name, weights=...)` and `get_model_weights(name)` reach the whole
+#   zoo; a weights enum member carries its file's URL, its `transforms()` and its `meta`.
+# - `pretrained=True` became `weights=...Weights.DEFAULT` (or an exact member) in torchvision
+#   0.13: a name for exact weights, with their preprocessing.
+# - Weights are cached in `torch.hub.get_dir()/checkpoints`; torchvision's download has no time
+#   limit and checks the hash only while downloading. `load_pretrained` bounds the wait, falls
+#   back to random weights in one line, and names a corrupt file and the fix.
+# - Transfer learning: a new head; freeze the backbone (in eval mode, for batch norm) or
+#   fine-tune it with a lower learning rate in its own parameter group. With few images,
+#   starting from trained features beats starting from nothing.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Exercises
+#
+# Solutions are hidden below each exercise (click to expand in JupyterLab). Try first.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 1 — what a frozen backbone leaves to learn.** For the frozen way, count the
+# trainable parameters of `new_model(WAYS[1], pretrained)` and their share of the whole network.
+# Check the count against the head's shape.
+
+# %% jupyter={"source_hidden": true} slideshow={"slide_type": "skip"} tags=["solution"]
+frozen_model, _, _ = new_model(WAYS[1], pretrained)
+trainable = sum(p.numel() for p in frozen_model.parameters() if p.requires_grad)
+total = sum(p.numel() for p in frozen_model.parameters())  # count_parameters counts trainable
+share = trainable / total
+print(f"{trainable:,} trainable of {total:,} ({share:.3%})")
+assert trainable == 512 * 5 + 5 == frozen_model.fc.weight.numel() + frozen_model.fc.bias.numel()
+assert trainable == count_parameters(frozen_model) and share < 0.001
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 2 — eval mode matters.** Train the frozen way for one epoch on the new images with
+# the model left in *training* mode (call `transfer.train_epochs` with `frozen_statistics=False`)
+# and check that the backbone's batch-norm running means have changed although no weight of the
+# backbone did.
+
+# %% jupyter={"source_hidden": true} slideshow={"slide_type": "skip"} tags=["solution"]
+model, optimizer, _ = new_model(WAYS[1], pretrained)
+before = {k: v.clone() for k, v in model.state_dict().items()}
+batches = TensorBatches(*new, transfer.BATCH_SIZE, shuffle=True,
+                        generator=torch.Generator().manual_seed(0))
+transfer.train_epochs(model, optimizer, batches, 1, frozen_statistics=False)
+after = model.state_dict()
+moved_stats = [k for k in after
+               if k.endswith("running_mean") and not torch.equal(after[k], before[k])]
+moved_weights = [k for k, p in model.named_parameters()
+                 if not k.startswith("fc.") and not torch.equal(p, before[k])]
+print(f"{len(moved_stats)} running means changed, {len(moved_weights)} backbone weights changed")
+assert moved_stats and not moved_weights
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 3 — the learning rates of fine-tuning.** Print the learning rate of each parameter
+# group of the fine-tuning optimizer, and check that the groups together hold every parameter of
+# the network exactly once.
+
+# %% jupyter={"source_hidden": true} slideshow={"slide_type": "skip"} tags=["solution"]
+model, optimizer, _ = new_model(WAYS[2], pretrained)
+rates = [group["lr"] for group in optimizer.param_groups]
+print("learning rates:", rates)
+held = [id(p) for group in optimizer.param_groups for p in group["params"]]
+assert rates == [transfer.TRANSFER_LR * transfer.BACKBONE_LR_FACTOR, transfer.TRANSFER_LR]
+assert sorted(held) == sorted(id(p) for p in model.parameters()) and len(set(held)) == len(held)
