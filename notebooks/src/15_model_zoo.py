@@ -30,7 +30,7 @@
 #   the other five: from scratch, a new head on a frozen backbone, and fine-tuning — then the same
 #   code with ImageNet's weights, for a student whose cache has them.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "skip"}
 import tempfile
 import time
 import warnings
@@ -67,7 +67,9 @@ print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, "
 # %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
 every_model = list_models()
 classifiers = list_models(module=torchvision.models)
+quantized = list_models(module=torchvision.models.quantization)
 print(f"{len(every_model)} models, {len(classifiers)} of them image classifiers")
+print(f"{len(quantized)} quantized (int8) versions, e.g. {quantized[:3]}")
 print("ResNets:", [name for name in classifiers if name.startswith("resnet")])
 print("weights of resnet50:", list(get_model_weights("resnet50")))
 
@@ -186,10 +188,15 @@ with tempfile.TemporaryDirectory() as scratch:
     finally:
         torch.hub.set_dir(saved_hub)
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
-# torchvision's error says a pickle could not be read, not which file or what to do. The file's
-# name carries the first hex digits of its SHA-256 (`resnet18-f37072fd.pth`), so the helper checks
-# the file against them before loading it, and its error names the file and the fix: delete it.
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### What the two errors say
+#
+# torchvision's error says a pickle could not be read, not which file or what to do. It did ask
+# for the hash check: its builders call `torch.hub.load_state_dict_from_url(url, check_hash=True)`,
+# but that check runs only on a file it has just downloaded, never on one already cached. The
+# file's name carries the first hex digits of its SHA-256 (`resnet18-f37072fd.pth`), so the
+# book's helper checks the file against them before loading it, and its error names the file and
+# the fix: delete it, and the next call downloads it again.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Transfer learning that runs here
@@ -233,7 +240,11 @@ def select_classes(images, labels, classes, per_class=None):
     return images[keep], relabel[labels[keep]]
 
 
-# %% slideshow={"slide_type": "fragment"} tags=["nbval-check-output"]
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The shapes through the network for a batch of two 32 × 32 images: the 3 × 3 convolution with
+# stride 2 gives 16 × 16, the max-pool 8 × 8, and each stage after the first halves the map.
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
 torch.manual_seed(0)
 small = cifar_resnet(5)
 x = torch.zeros(2, 3, 32, 32)
@@ -258,13 +269,16 @@ pretrained_net, losses = transfer.pretrain(*source, cfg.pretrain_epochs, seed=0)
 pretrain_seconds = time.perf_counter() - start
 print(f"{len(source[1]):,} images, {cfg.pretrain_epochs} epochs in {pretrain_seconds:.0f} s; "
       f"training loss per epoch: {[round(loss, 3) for loss in losses]}")
-path = data_dir() / "checkpoints" / "cifar5_resnet18.pth"
+
+# %% slideshow={"slide_type": "fragment"}
+path = data_dir() / "checkpoints" / "cifar5_resnet18.pth"  # git-ignored, beside the data
 path.parent.mkdir(parents=True, exist_ok=True)
 torch.save(pretrained_net.state_dict(), path)
-pretrained = torch.load(path, weights_only=True)
-source_accuracy = transfer.accuracy(pretrained_net, *source_test)
-print(f"saved and reloaded {path.name}; test accuracy on the source classes: "
-      f"{source_accuracy:.1%}")
+pretrained = torch.load(path, weights_only=True)  # name -> tensor, nothing else
+reloaded = cifar_resnet(len(transfer.SOURCE_CLASSES))
+print(f"{path.name}:", reloaded.load_state_dict(pretrained))
+source_accuracy = transfer.accuracy(reloaded, *source_test)
+print(f"the reloaded weights: test accuracy on the source classes {source_accuracy:.1%}")
 assert source_accuracy > (0.6 if cfg.profile == "full" and not ON_STANDIN else 0.2)  # chance: 0.2
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -281,27 +295,51 @@ assert source_accuracy > (0.6 if cfg.profile == "full" and not ON_STANDIN else 0
 #    (Chapter 06): the backbone at a tenth of the head's learning rate, so that a few hundred
 #    images adjust the features rather than erase them.
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### What each way trains
+#
+# Each way takes the network (its backbone already loaded, in the two pre-trained ways) and says
+# which parameters the optimizer gets, and whether batch norm must stay in eval mode:
+
 # %% slideshow={"slide_type": "-"}
 WAYS = transfer.WAYS
 
 
+def scratch_params(model):
+    return model.parameters(), False  # every weight learns; batch norm in training mode
+
+
+def frozen_params(model):
+    model.requires_grad_(False)  # no gradient for any weight of the backbone...
+    model.fc.requires_grad_(True)  # ...only for the head's
+    return model.fc.parameters(), True  # and batch norm keeps pre-training's statistics
+
+
+def fine_tune_params(model):
+    backbone = [p for name, p in model.named_parameters() if not name.startswith("fc.")]
+    return [{"params": backbone, "lr": transfer.TRANSFER_LR * transfer.BACKBONE_LR_FACTOR},
+            {"params": list(model.fc.parameters())}], False  # the head: the optimizer's lr
+
+
+PARAMS = dict(zip(WAYS, (scratch_params, frozen_params, fine_tune_params), strict=True))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### One network per way, trained the same way
+#
+# `new_model` builds the network from a seed (so every way starts from the same new head), loads
+# the pre-trained backbone except in the first way, and gives the chosen parameters to SGD;
+# `learn` trains it on the same batches, in the same order, for every way.
+
+
+# %% slideshow={"slide_type": "-"}
 def new_model(way, pretrained, classes=5, seed=0):
     """The network, optimizer and batch-norm mode for one of the WAYS."""
     torch.manual_seed(seed)
-    model = cifar_resnet(classes)
-    head = model.fc  # the same seeded head in every way
-    params, frozen = model.parameters(), False
-    if way != WAYS[0]:
+    model = cifar_resnet(classes)  # a new head, the same in every way
+    if way != WAYS[0]:  # every weight but the head's from pre-training
         model.load_state_dict({k: v for k, v in pretrained.items() if not k.startswith("fc.")},
-                              strict=False)  # every weight but the head's
-    if way == WAYS[1]:
-        model.requires_grad_(False)
-        head.requires_grad_(True)
-        params, frozen = head.parameters(), True
-    if way == WAYS[2]:
-        backbone = [p for name, p in model.named_parameters() if not name.startswith("fc.")]
-        params = [{"params": backbone, "lr": transfer.TRANSFER_LR * transfer.BACKBONE_LR_FACTOR},
-                  {"params": list(head.parameters())}]  # the head: the optimizer's lr
+                              strict=False)
+    params, frozen = PARAMS[way](model)
     optimizer = torch.optim.SGD(params, lr=transfer.TRANSFER_LR, momentum=transfer.MOMENTUM,
                                 weight_decay=transfer.WEIGHT_DECAY)
     return model, optimizer, frozen
@@ -314,6 +352,7 @@ def learn(way, pretrained, images, labels, epochs, seed=0):
                             generator=generator)
     transfer.train_epochs(model, optimizer, batches, epochs, generator, frozen_statistics=frozen)
     return model
+
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The same three ways are `course_utils.transfer.transfer`, which `make reproduce` runs. From the
@@ -354,14 +393,23 @@ for way, (test_acc, train_acc, seconds) in results.items():
 if cfg.profile == "full" and not ON_STANDIN:
     assert results[WAYS[2]][0] > results[WAYS[0]][0], "fine-tuning should beat from scratch"
 
-# %% slideshow={"slide_type": "fragment"}
-fig, ax = plt.subplots(figsize=(7, 2.6))
-ax.barh(WAYS[::-1], [100 * results[way][0] for way in WAYS[::-1]], color="tab:blue")
-ax.set_xlabel("test accuracy on the new classes (%)")
-ax.set_xlim(0, 100)
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Test and training accuracy
+
+# %% slideshow={"slide_type": "-"}
+fig, ax = plt.subplots(figsize=(8, 3))
+rows = torch.arange(len(WAYS))
+for shift, column, label in [(-0.2, 0, "test (new classes)"), (0.2, 1, "training images")]:
+    ax.barh(rows + shift, [100 * results[way][column] for way in WAYS], 0.4, label=label)
+ax.set_yticks(rows, WAYS)
+ax.invert_yaxis()  # the first way on top
+ax.set(xlabel="accuracy (%)", xlim=(0, 100))
+ax.legend(loc="lower right")
 plt.show()
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Why fine-tuning wins here
+#
 # In the full-profile run, fine-tuning won: 71.2 % against 65.7 % from scratch, with the frozen
 # backbone last at 62.7 %. Two things are at work. Features learned on airplanes, cars, birds,
 # cats and deer are a good start for dogs, horses, ships and trucks — fine-tuning adjusts them with
@@ -379,35 +427,76 @@ plt.show()
 # With ImageNet's ResNet-18 in the cache, the frozen-backbone way needs only two changes: the
 # images go through the weights' own `transforms()` (resized to 224, normalised with ImageNet's
 # statistics, from float images in [0, 1]), and the backbone is torchvision's unmodified
-# ResNet-18. Features computed once by the frozen backbone then train the new head. Without the
-# weights, `load_pretrained` has already said so in section 3, and the cell only says what it
-# would have done: a random 224-pixel backbone teaches nothing, and costs minutes on a CPU.
+# ResNet-18, loaded by `load_pretrained` in section 3 (`imagenet_resnet`, with `loaded` saying
+# whether its weights are ImageNet's).
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Features from the frozen ImageNet backbone, and a head on them
+#
+# A frozen backbone gives the same features every epoch, so they are computed once; the new head
+# then trains on 500 vectors of 512 numbers in a blink.
+
+
+# %% slideshow={"slide_type": "-"}
+def imagenet_features(backbone, weights, batch):
+    """(N,512) features of our (N,3,32,32) images in [-1, 1], by a torchvision ResNet."""
+    preprocess = weights.transforms()  # float in [0, 1] -> (N,3,224,224), ImageNet's mean/std
+    head, backbone.fc = backbone.fc, nn.Identity()  # the backbone: (N,3,224,224) -> (N,512)
+    backbone.eval()
+    try:
+        with torch.no_grad():  # x * 0.5 + 0.5 undoes Normalize(0.5, 0.5): back to [0, 1]
+            return torch.cat([backbone(preprocess(x * 0.5 + 0.5)) for x in batch.split(50)])
+    finally:
+        backbone.fc = head
+
+
+def train_head(features, labels, classes=5, steps=200):
+    torch.manual_seed(0)
+    head = nn.Linear(features.shape[1], classes)  # (N,512) -> (N,5)
+    optimizer = torch.optim.Adam(head.parameters(), lr=1e-3)
+    for _ in range(steps):  # full-batch steps on the feature vectors
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(head(features), labels).backward()
+        optimizer.step()
+    return head
+
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The input the transforms expect
+#
+# `transforms()` takes uint8 images (0–255) or float images in [0, 1], and normalises them
+# itself. Our tensors are already normalised to [−1, 1]; fed as they are, they would be
+# normalised twice. On two random images, uint8 and float in [0, 1] agree (up to the rounding of
+# resizing uint8 pixels), our [−1, 1] tensor does not, and the features come out as 512 numbers:
+
+# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
+torch.manual_seed(0)
+pixels = torch.randint(0, 256, (2, 3, 32, 32), dtype=torch.uint8)  # two 32x32 images
+preprocess = weights.transforms()
+reference = preprocess(pixels)  # (2,3,32,32) uint8 -> (2,3,224,224) float
+for name, batch in [("float in [0, 1]", pixels / 255), ("our [-1, 1]", pixels / 127.5 - 1)]:
+    gap = (preprocess(batch) - reference).abs().max()
+    print(f"{name:16s} -> {tuple(preprocess(batch).shape)}, largest gap to uint8: {gap:.4f}")
+features = imagenet_features(imagenet_resnet, weights, pixels / 127.5 - 1)
+print(f"imagenet_features: {tuple(features.shape)}")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### With the weights: a new head on ImageNet's features
+#
+# Without the weights the cell says what it would have done and stops: a random 224-pixel
+# backbone teaches nothing, and costs minutes on a CPU.
 
 # %% slideshow={"slide_type": "-"}
 if not loaded:
-    print(f"{weights} is not available here (section 3): this cell would resize "
-          f"{len(new[1])} training and 1,000 test images to 224 pixels, compute ImageNet "
-          "features once, and train a new head on them.")
+    print(f"fallback: {weights} could not be loaded (section 3), so this cell trains nothing.")
+    print(f"With it, it would compute ImageNet features of the {len(new[1])} training and the "
+          "first 1,000 test images of the new classes (resized to 224) and train a new head.")
 else:
-    preprocess = weights.transforms()  # (N,3,32,32) in [0, 1] -> (N,3,224,224), normalised
-    imagenet_resnet.fc = nn.Identity()  # the backbone: (N,3,224,224) -> (N,512)
-    imagenet_resnet.eval()
-
-    def imagenet_features(batch):
-        with torch.no_grad():  # our images are in [-1, 1]: back to [0, 1] first
-            return torch.cat([imagenet_resnet(preprocess(x * 0.5 + 0.5)) for x in batch.split(50)])
-
-    train_features = imagenet_features(new[0])
-    test_features = imagenet_features(new_test[0][:1000])
-    torch.manual_seed(0)
-    head = nn.Linear(512, 5)
-    optimizer = torch.optim.Adam(head.parameters(), lr=1e-3)
-    for _ in range(200):  # full-batch steps on the 500 feature vectors
-        optimizer.zero_grad()
-        nn.functional.cross_entropy(head(train_features), new[1]).backward()
-        optimizer.step()
-    imagenet_accuracy = (head(test_features).argmax(1) == new_test[1][:1000]).float().mean()
-    print(f"ImageNet features + a new head: {imagenet_accuracy:.1%} on 1,000 test images")
+    head = train_head(imagenet_features(imagenet_resnet, weights, new[0]), new[1])
+    test_features = imagenet_features(imagenet_resnet, weights, new_test[0][:1000])
+    with torch.no_grad():
+        hits = head(test_features).argmax(1) == new_test[1][:1000]
+    print(f"ImageNet features + a new head: {hits.float().mean():.1%} on {len(hits):,} test images")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
