@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 import torchvision
 from torch import nn
+from torch.optim.optimizer import ParamsT
 
 from course_utils.fastpath import TensorBatches
 
@@ -40,7 +41,6 @@ __all__ = [
     "train_epochs",
     "pretrain",
     "accuracy",
-    "features",
     "transfer",
 ]
 
@@ -124,8 +124,9 @@ def train_epochs(
     return losses
 
 
-def _sgd(params: list[dict[str, object]] | object, lr: float) -> torch.optim.SGD:
-    return torch.optim.SGD(params, lr=lr, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)  # type: ignore[arg-type]
+def _sgd(params: ParamsT, lr: float) -> torch.optim.SGD:
+    """SGD with the book's momentum and weight decay over ``params`` (tensors or groups)."""
+    return torch.optim.SGD(params, lr=lr, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
 
 
 def pretrain(
@@ -149,17 +150,6 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> fl
         for x, y in TensorBatches(images, labels, batch_size=500)
     )
     return correct / len(labels)
-
-
-@torch.no_grad()
-def features(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
-    """What a ResNet's backbone makes of ``images``: the (N, 512) input of its ``fc`` layer."""
-    model.eval()
-    head, model.fc = model.fc, nn.Identity()
-    try:
-        return torch.cat([model(x) for x, _ in TensorBatches(images, images, batch_size=500)])
-    finally:
-        model.fc = head
 
 
 def transfer(

@@ -70,16 +70,6 @@ def test_pretrain_is_seeded_and_learns_separable_images():
     assert all(torch.equal(a, b) for a, b in states)
 
 
-def test_features_are_what_the_head_sees():
-    torch.manual_seed(0)
-    model = tl.cifar_resnet(3).eval()
-    x = torch.randn(7, 3, 32, 32)
-    found = tl.features(model, x)
-    assert found.shape == (7, 512) and isinstance(model.fc, torch.nn.Linear)
-    with torch.no_grad():
-        assert torch.allclose(model.fc(found), model(x), atol=1e-5)
-
-
 @pytest.fixture(scope="module")
 def pretrained() -> dict[str, torch.Tensor]:
     x, y = _images(60, classes=3)
