@@ -139,7 +139,7 @@ def parabola(points):
 # (the input after its BN, then every tanh's output).
 
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 class TanhNet(nn.Module):
     def __init__(self, batch_norm=False):
         super().__init__()
@@ -200,7 +200,7 @@ class InModuleList(nn.Module):
         self.layers = nn.ModuleList([nn.Linear(1, 10), nn.Linear(10, 1)])
 
 
-# %% slideshow={"slide_type": "fragment"} tags=["nbval-check-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output"]
 torch.manual_seed(0)
 for kind in (InPlainList, WithSetattr, InModuleList):
     net = kind().to(torch.float64)
@@ -248,7 +248,7 @@ print(f"{len(batches)} batches of up to {BATCH_SIZE} per epoch; parameters:",
       {name: sum(p.numel() for p in net.parameters()) for name, net in nets.items()})
 print(f"test y: mean {test_y.mean():.1f}, variance {test_y.var(unbiased=False):.1f}")
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 COLOURS = {"plain": "#FF9359", "BN": "#74BCFF"}  # Morvan's colours
 plt.figure(figsize=(6, 3.5))
 plt.scatter(x, y, c=COLOURS["plain"], s=20, alpha=0.2, label="train")
@@ -290,7 +290,7 @@ def spread(traces):
         print(f"{name:>5}: " + " ".join(f"{a.std(0).mean():6.3f}" for a in act))
 
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 ROWS = [("plain", 0, "PreAct"), ("BN", 0, "BN PreAct"), ("plain", 1, "Act"), ("BN", 1, "BN Act")]
 
 
@@ -310,7 +310,7 @@ def layer_histograms(traces, title):
     plt.show()
 
 
-# %% slideshow={"slide_type": "subslide"}
+# %% slideshow={"slide_type": "subslide"} tags=["slides-output-subslide"]
 with torch.no_grad():  # evaluation mode, untrained: running mean 0, running variance 1
     unchanged = (nets["BN"].eval().bn_input(test_x) - test_x).abs().max()
 print(f"untrained BN net, evaluation mode: its input BN changes x by at most {unchanged:.0e}")
@@ -319,7 +319,7 @@ layer_histograms(start_traces, "untrained, training mode (BN with the batch's st
 print("sd of the activations over the 200 test points, input then layers 1-8:")
 spread(start_traces)
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Untrained, the plain net's activations shrink layer by layer into a narrow spike around
 # $\tanh(-0.2) \approx -0.2$: weights of size 0.1 over 10 inputs add only a little to the bias of
 # $-0.2$, so each layer mostly passes its bias on. How much a layer's output still depends on $x$
@@ -355,7 +355,7 @@ def test_loss(net, x, y):
     return F.mse_loss(net(x), y).item()
 
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 losses = {name: [test_loss(net, test_x, test_y)] for name, net in nets.items()}
 print(f"untrained: plain {losses['plain'][0]:7.1f}   BN {losses['BN'][0]:7.1f}")
 for epoch in range(EPOCHS):
@@ -401,11 +401,12 @@ plt.ylim(0, 2000)
 plt.legend(loc="best")
 plt.show()
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # From epoch 3 on the plain net's test loss stays at 697.7 to 697.8, on the dashed line of the
 # test $y$'s variance (697.7): the loss of a net that answers the same number, about the mean of
 # $y$, for every $x$. The next cell checks that this is what it does. The BN net's loss keeps
-# falling, to 70.8 after 12 epochs, though not smoothly (240.9 after epoch 8).
+# falling, to 95.0 after 12 epochs, though not smoothly (128.9 after epoch 7, then 193.6 after
+# epoch 8).
 
 # %% slideshow={"slide_type": "-"}
 with torch.no_grad():
@@ -423,13 +424,13 @@ assert guesses["plain"].max() - guesses["plain"].min() < 1  # one answer for eve
 #
 # The same figure after 12 epochs, now in evaluation mode, as the predictions are made.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "-"} tags=["slides-output-subslide"]
 end_traces = traces_of(nets, test_x, train_mode=False)
 layer_histograms(end_traces, f"after {EPOCHS} epochs, evaluation mode")
 print("sd of the activations over the 200 test points, input then layers 1-8:")
 spread(end_traces)
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The plain net answers 21.21 for every test point, next to the training mean 21.39, and its test
 # loss is the same 697.8 as that of always answering the training mean. Training moved it from
 # one dead end to another. Its first layers learned a little (spread 0.387 and 0.264), but from
@@ -437,14 +438,14 @@ spread(end_traces)
 # from layer 5 on they no longer vary with $x$ at all (spread 0.001, then 0.000). That is the
 # saturation of the notes' example, and a saturated unit passes back a gradient of almost 0, so
 # gradient descent has almost nothing to pull it back with. In the BN net every layer still
-# varies with $x$ (spread 0.345 to 0.422), many values near $\pm 1$ but never all of them.
+# varies with $x$ (spread 0.235 to 0.358), many values near $\pm 1$ but never all of them.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The fitted curves
 #
 # Morvan's last figure: both nets' predictions on the test points.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "-"} tags=["slides-output-subslide"]
 plt.figure(figsize=(6, 3.5))
 plt.scatter(test_x, test_y, c="r", s=20, alpha=0.3, label="test points")
 for name, guess in guesses.items():
@@ -457,7 +458,7 @@ plt.show()
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The plain net draws a flat line. The BN net follows the parabola but flattens at the right
-# end, at 61.73 (its largest prediction, printed above), where the test $y$ climbs to 94.1: in 12
+# end, at 62.09 (its largest prediction, printed above), where the test $y$ climbs to 94.1: in 12
 # epochs it has not yet learned the top of the range.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -482,8 +483,8 @@ assert all(b < p for b, p in zip(finals["BN"], finals["plain"], strict=True)), "
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Over the five seeds of the full run the plain net ends between 686.3 and 703.7 (694.6 ± 7.2):
 # on every seed it learns the mean and nothing else. The BN net ends lower on every seed, at
-# 114.4 ± 61.6, but how much lower varies a lot (70.8 to 217.1): its test loss jumps from epoch
-# to epoch, and where the 12th epoch happens to land decides the number.
+# 112.9 ± 27.7, but how low still varies (94.3 to 159.9): its test loss jumps from epoch to
+# epoch, and where the 12th epoch happens to land decides the number.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Batch norm by hand, checked against `nn.BatchNorm1d`
@@ -554,7 +555,7 @@ for step in range(4):
           f"   running_mean {bn.running_mean.item():.4f}")
     running = 0.9 * running + 0.1 * new
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # After four batches the running mean is still far below 5: it starts at 0 and closes only a
 # tenth of the remaining gap per batch (Exercise 3 works out how fast). `momentum=None` replaces
 # the exponential average by the plain **cumulative** average of all batches seen so far, the
@@ -690,7 +691,7 @@ def make_cnn(order="no BN"):
     )
 
 
-# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output", "slides-output-subslide"]
 torch.manual_seed(0)
 print(make_cnn("conv-BN-ReLU"))
 for order in ("no BN", "conv-BN-ReLU", "conv-ReLU-BN"):
@@ -755,7 +756,7 @@ for order in ("no BN", "conv-BN-ReLU"):
               f"[{time.perf_counter() - run_start:.0f} s]")
 print(f"six runs: {time.perf_counter() - start:.0f} s")
 
-# %% slideshow={"slide_type": "subslide"}
+# %% slideshow={"slide_type": "subslide"} tags=["slides-output-subslide"]
 fig, axs = plt.subplots(1, 3, figsize=(13, 3.8), sharey=True)
 for ax, lr in zip(axs, (0.01, 0.1, 0.5), strict=True):
     for order, colour in (("no BN", COLOURS["plain"]), ("conv-BN-ReLU", COLOURS["BN"])):
@@ -766,7 +767,7 @@ axs[0].set(ylabel=f"accuracy on {CURVE:,} test digits", ylim=(0, 1))
 axs[0].legend(loc="upper left")
 plt.show()
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 def first_step(curve, level):
     """The first step at which the curve reached `level`, or None."""
     return next((step for step, a in zip(*curve, strict=True) if a >= level), None)
@@ -779,7 +780,7 @@ for key, (curve, _) in runs.items():
           f"{mean_curve[key]:6.1%}; first at 50 % at step {first_step(curve, 0.5)}, "
           f"at 90 % at step {first_step(curve, 0.9)}")
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 assert all(0 <= a <= 1 for a in final.values())
 if not ON_STANDIN:  # the stand-in's few small digits train too little to compare
     high_bn, high_plain = ("conv-BN-ReLU", 0.1), ("no BN", 0.1)
@@ -792,13 +793,13 @@ if not ON_STANDIN:  # the stand-in's few small digits train too little to compar
 # What the full run measured, from one seed on 10,000 digits for 2 epochs (157 steps each):
 #
 # - **lr 0.01**: without BN the net hardly leaves chance (16.6 % after 2 epochs); with BN it
-#   passes 50 % at step 100 and 90 % at step 250, and ends at 90.5 %.
-# - **lr 0.1**: without BN it first reaches 50 % at step 200 and ends at 78.5 %; with BN it passes
-#   50 % by step 50 and 90 % by step 150, and ends at 94.0 %, the best of all runs.
-# - **lr 0.5**: without BN it never learns (10.1 %); with BN it passes 90 % by step 125 and ends
-#   at 91.4 %.
+#   passes 50 % at step 100 and 90 % at step 250, and ends at 93.1 %.
+# - **lr 0.1**: without BN it first reaches 50 % at step 200 and ends at 83.1 %; with BN it passes
+#   50 % by step 50 and 90 % by step 175, and ends at 94.7 %, the best of these six runs.
+# - **lr 0.5**: without BN it never learns (10.1 %); with BN it passes 50 % by step 75 and 90 % by
+#   step 175, and ends at 94.2 %.
 #
-# (The curves are measured every 25 steps, so "at step 150" means at that measurement.) BN made
+# (The curves are measured every 25 steps, so "at step 175" means at that measurement.) BN made
 # this deep plain CNN train at every rate tried, fastest at the high rates, and at 0.5 it was the
 # difference between learning and not learning at all. This is one seed and a short run: it
 # shows that BN changes what is trainable, and how fast, not the final accuracy a longer run
@@ -822,7 +823,7 @@ for order in ("conv-BN-ReLU", "conv-ReLU-BN"):
           f"mean over the curve {sum(curve) / len(curve):.1%}")
 assert all(0 <= a <= 1 for a in runs["conv-ReLU-BN", 0.1][1])
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 plt.figure(figsize=(6, 3.5))
 for order, style in (("conv-BN-ReLU", "-"), ("conv-ReLU-BN", "--")):
     plt.plot(*runs[order, 0.1][0], c=COLOURS["BN"], ls=style, lw=2, label=order)
@@ -834,11 +835,12 @@ plt.ylim(0, 1)
 plt.legend(loc="lower right")
 plt.show()
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
-# Both orders train well at lr 0.1. After the ReLU was ahead in the first epoch (91.9 % against
-# 87.7 %, and 78.0 % against 71.1 % averaged over the curve); before it ended higher after the
-# second (94.0 % against 92.6 %). One seed of one short run cannot separate them; the usual
-# order, BN before the activation, is what the paper proposed and what most networks use.
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Both orders train well at lr 0.1. After the ReLU came out ahead on every number printed: 96.1 %
+# against 91.5 % after the first epoch, 95.7 % against 94.7 % after the second, and 77.1 % against
+# 71.7 % averaged over the curve. One seed of one short run cannot show that this holds in
+# general; the usual order, BN before the activation, is what the paper proposed and what most
+# networks use.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The classic bug: a BN network left in training mode
@@ -864,12 +866,12 @@ print(f"{len(sevens)} sevens: evaluation mode {(eval_guess == 7).float().mean():
 print("training mode called them:", torch.bincount(train_guess, minlength=10).tolist())
 print(f"and the forward pass moved running_mean by up to {moved:.4f}")
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
-# In evaluation mode 96.9 % of the sevens are recognised; in training mode only 7.8 %, most of them
-# called 2s (26 of 64). Normalised with statistics of sevens only, what all sevens share is
-# subtracted away, and the network sees what is left. A mixed batch of 64 test digits has
-# statistics close to the running ones, and there training mode does no harm (here it even
-# scored higher, 96.9 % against 95.3 %): the bug hides until a batch is small or one-sided.
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# In evaluation mode 92.2 % of the sevens are recognised; in training mode only 9.4 %, and more
+# of them are called 2 than anything else (28 of 64). Normalised with statistics of sevens only,
+# what all sevens share is subtracted away, and the network sees what is left. A mixed batch of
+# 64 test digits has statistics close to the running ones, and there training mode does no harm
+# (here both modes scored 96.9 %): the bug hides until a batch is small or one-sided.
 
 # %% slideshow={"slide_type": "-"}
 mixed, mixed_labels = x_eval[:64], y_eval[:64]  # the first 64 test digits, all classes
@@ -908,8 +910,8 @@ if not ON_STANDIN:
 # trained that network without BN, so it did not measure the claim. This chapter measured BN's
 # part of it, on another network and other data: in the deep CNN above, BN decided whether a high
 # rate trains at all. At lr 0.5 the plain net stayed at chance (10.1 %) while the BN net reached
-# 91.4 %; at 0.1 the BN net passed 90 % within its first epoch (at step 150), and the plain net
-# never did.
+# 94.2 %; at 0.1 the BN net was past 90 % after its first epoch (91.5 %), and the plain net never
+# reached 90 % (83.1 % after two).
 # Chapter 7 also changed the batch size from 4 to 128, which by itself allows larger steps (a
 # gradient averaged over more images is less noisy), so its factor of 50 is BN and batch size
 # together, not BN alone.
@@ -922,8 +924,8 @@ if not ON_STANDIN:
 #   $y = \gamma \hat x + \beta$ with a learned scale $\gamma$ and shift $\beta$ per unit.
 # - Morvan's eight tanh layers with a bad start: without BN the activations shrink to a spike,
 #   then saturate at $\pm 1$, and the net answers the mean of $y$ for every $x$ (test loss 697.8,
-#   the same on every seed give or take); with BN it fits the parabola (70.8 on seed 0,
-#   114.4 ± 61.6 over five seeds).
+#   the same on every seed give or take); with BN it fits the parabola (95.0 on seed 0,
+#   112.9 ± 27.7 over five seeds).
 # - Keep layers in `nn.ModuleList`: a plain Python list hides them from `parameters()`,
 #   `state_dict()` and `.to()` (Morvan needed `setattr` for each).
 # - Training mode normalises with the batch's mean and biased variance, and updates
@@ -931,10 +933,11 @@ if not ON_STANDIN:
 #   $(1 - \text{momentum}) \cdot \text{old} + \text{momentum} \cdot \text{new}$: PyTorch's
 #   `momentum=0.1` is Keras's 0.99. Evaluation mode uses the running statistics; in training mode
 #   `BatchNorm1d` refuses a batch of one.
-# - On MNIST, a deep plain CNN reached 16.6 %, 78.5 % and 10.1 % at lr 0.01, 0.1 and 0.5 without BN
-#   and 90.5 %, 94.0 % and 91.4 % with it; BN before or after the ReLU made no clear difference.
+# - On MNIST, a deep plain CNN reached 16.6 %, 83.1 % and 10.1 % at lr 0.01, 0.1 and 0.5 without BN
+#   and 93.1 %, 94.7 % and 94.2 % with it; BN after the ReLU did slightly better than before it,
+#   on one seed.
 # - Call `model.eval()` before testing: left in training mode, the trained BN net recognised
-#   7.8 % of 64 sevens instead of 96.9 %, and the test pass changed its running statistics.
+#   9.4 % of 64 sevens instead of 92.2 %, and the test pass changed its running statistics.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
@@ -962,14 +965,20 @@ assert all(distance > 0.01 for distance in moved_from_start)
 # **Exercise 2 — a better start instead of BN.** Keep Morvan's plain net but replace his bad
 # initialisation: Xavier (Glorot) weights, `nn.init.xavier_normal_`, with biases 0. Try the
 # plain gain 1 and tanh's recommended gain, `nn.init.calculate_gain("tanh")` (5/3). Train each
-# from seed 0 with `batchnorm.train_epoch` and `batchnorm.test_loss`, Adam at lr 0.03, 12 epochs,
-# and compare the final test loss with Morvan's plain and BN nets trained above.
+# from seeds 0 to 4 with `batchnorm.train_epoch` and `batchnorm.test_loss`, Adam at lr 0.03,
+# 12 epochs, and compare the median final test loss with Morvan's plain net trained above. (One
+# seed is not enough: this training is chaotic, and from some seeds, or on another CPU whose
+# rounding differs, even the good start stays stuck.)
 
 # %% jupyter={"source_hidden": true} slideshow={"slide_type": "skip"} tags=["solution"]
-xavier = {}
-for gain in (1.0, nn.init.calculate_gain("tanh")):
-    generator = seed_everything(0)
-    x_ex, y_ex = parabola(SAMPLES)  # the same draws, in the same order, as before
+import statistics
+
+
+def xavier_run(gain, seed):
+    """Morvan's plain net from `seed`, Xavier weights with `gain` and biases 0: the final test
+    loss."""
+    generator = seed_everything(seed)
+    x_ex, y_ex = parabola(SAMPLES)  # the draws in the chapter's order
     test_x_ex, test_y_ex = parabola(TEST_SAMPLES)
     net = TanhNet(batch_norm=False)
     for layer in (*net.fcs, net.predict):
@@ -979,10 +988,17 @@ for gain in (1.0, nn.init.calculate_gain("tanh")):
     xy_batches = TensorBatches(x_ex, y_ex, BATCH_SIZE, shuffle=True, generator=generator)
     for _ in range(EPOCHS):
         batchnorm.train_epoch([net], [optimizer], xy_batches)
-    xavier[gain] = batchnorm.test_loss(net, test_x_ex, test_y_ex)  # gain 1 stays stuck here
-    print(f"Xavier, gain {gain:.3f}, biases 0: test loss {xavier[gain]:.1f}")
-print(f"Morvan's start: {losses['plain'][-1]:.1f}; with BN: {losses['BN'][-1]:.1f}")
-assert xavier[nn.init.calculate_gain("tanh")] < losses["plain"][-1] / 2
+    return batchnorm.test_loss(net, test_x_ex, test_y_ex)
+
+
+xavier = {}
+for gain in (1.0, nn.init.calculate_gain("tanh")):
+    xavier[gain] = [xavier_run(gain, seed) for seed in range(5)]
+    print(f"Xavier, gain {gain:.3f}, biases 0, seeds 0-4:",
+          ", ".join(f"{loss:.1f}" for loss in xavier[gain]),
+          f"(median {statistics.median(xavier[gain]):.1f})")
+print(f"Morvan's start, seed 0: {losses['plain'][-1]:.1f}")
+assert statistics.median(xavier[nn.init.calculate_gain("tanh")]) < losses["plain"][-1] / 2
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3 — how fast the running mean catches up.** A fresh `BatchNorm1d(1)` has running
