@@ -34,8 +34,8 @@ export COURSE_DATA_MIRROR
 # (pytest, mostly nbval kernels, in subprocesses: about a minute and a half) are left to `make test`.
 UNIT_MARKERS := not browser and not slow
 
-.PHONY: help env lab test unit notebooks lint sync book slides browser reproduce bench clean \
-  print-mirror
+.PHONY: help env lab test unit notebooks lint sync book slides html browser reproduce bench \
+  clean print-mirror
 
 help: ## list the targets and what each runs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -46,7 +46,7 @@ $(STAMP):
 	  "The book needs Python 3.11; set PYTHON=/path/to/python3.11 (found " + sys.version.split()[0] + ")")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the book's pinned packages into $(VENV) (first time: a few minutes)..."
-	$(BIN)/python -m pip install -q -e '.[lab,dev]' 2>&1 | { grep -v '^WARNING: Location' || true; }
+	$(BIN)/python -m pip install -q -e '.[lab,dev,site]' 2>&1 | { grep -v '^WARNING: Location' || true; }
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) \
 	  --display-name "PyTorch course (.venv)" > /dev/null
 	@# jupyterlab-rise pulls in jupyterlab-mathjax3, a JupyterLab 3 extension that JupyterLab 4
@@ -76,9 +76,9 @@ unit: env ## the quick run: pytest tests -m "not browser and not slow" (no kerne
 notebooks: env ## pytest notebooks/*.ipynb: nbval, fast profile (CHAPTER=07 for one)
 	COURSE_PROFILE=fast COURSE_PROGRESS=0 $(BIN)/pytest $(call ipynb_of,$(SELECTED))
 
-lint: env ## ruff check (and format --check) of conftest.py, course_utils, tests, scripts, notebooks/src/*.py
-	$(BIN)/ruff check conftest.py course_utils tests scripts notebooks/src/*.py
-	$(BIN)/ruff format --check conftest.py course_utils tests scripts
+lint: env ## ruff check (and format --check) of conftest.py, course_utils, tests, scripts, site, notebooks/src/*.py
+	$(BIN)/ruff check conftest.py course_utils tests scripts site notebooks/src/*.py
+	$(BIN)/ruff format --check conftest.py course_utils tests scripts site
 
 SELECTED = $(filter notebooks/src/$(CHAPTER)%,$(NOTEBOOKS))
 # A CHAPTER that names no notebook stops these targets at once, before anything is built or run.
@@ -94,15 +94,19 @@ endif
 sync: env ## jupytext --update --output: each src/NN_name.py into its NN_name.ipynb, outputs kept (CHAPTER=07)
 	@$(foreach py,$(SELECTED),$(BIN)/jupytext --quiet --update --output $(call ipynb_of,$(py)) $(py);)
 
-book: sync ## make sync, then nbconvert --execute --inplace, full profile: the committed outputs (CHAPTER=07)
-	@for nb in $(call ipynb_of,$(SELECTED)); do \
+# Each chapter's wall time is printed after it, and the total at the end (the README's chapter
+# table gives the figures of a quiet 2-core machine).
+book: sync ## make sync, then nbconvert --execute --inplace, full profile: the committed outputs, timed (CHAPTER=07)
+	@book_start=$$(date +%s); for nb in $(call ipynb_of,$(SELECTED)); do \
 	  echo "== $$nb"; start=$$(date +%s); \
 	  COURSE_PROFILE=full COURSE_PROGRESS=0 $(BIN)/jupyter nbconvert --to notebook --execute \
 	    --inplace --log-level=WARN --ExecutePreprocessor.timeout=-1 \
 	    --ExecutePreprocessor.kernel_name=$(KERNEL) --NotebookClient.record_timing=False \
 	    "$$nb"; \
 	  echo "   $$(( $$(date +%s) - start )) s"; \
-	done
+	done; \
+	total=$$(( $$(date +%s) - book_start )); \
+	echo "book: $(words $(SELECTED)) chapter(s), full profile, $$total s ($$(( total / 60 )) min $$(( total % 60 )) s)"
 
 # Slides: reveal.js decks of the committed outputs (no re-execution), fully offline. reveal.js,
 # require.js, jQuery and MathJax come from npm (package.json, package-lock.json) and are copied
@@ -138,6 +142,17 @@ slides: env $(DECK_LIB)/.copied ## nbconvert --to slides: offline reveal.js deck
 	  --SlidesExporter.mathjax_url='lib/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe' \
 	  $(call ipynb_of,$(SELECTED))
 	@echo "Decks in $(SLIDES_DIR)/ (open one in a browser; S opens the speaker notes)"
+
+# The book as a static site: Sphinx with myst-nb renders every chapter from its committed outputs
+# (nothing is executed), with the glossary, the results and the map of open questions
+# (site/course_site.py, site/conf.py). The decks of `make slides` (all of them) and MathJax are
+# copied in, so build/html works on its own: served, or opened as files, with no network.
+HTML_DIR := build/html
+
+html: env $(DECK_LIB)/.copied ## the book as an offline static site, build/html (decks included), from the committed outputs
+	@$(MAKE) --no-print-directory slides CHAPTER=
+	$(BIN)/python site/course_site.py --out $(HTML_DIR) --slides $(SLIDES_DIR)
+	@echo "Site in $(HTML_DIR)/ (open $(HTML_DIR)/index.html, or python3 -m http.server -d $(HTML_DIR))"
 
 browser: ## apt-get install chromium (Debian, as root) for the browser tests, when it is missing
 	@if [ -x "$(COURSE_CHROMIUM)" ]; then exit 0; \

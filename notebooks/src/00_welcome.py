@@ -104,7 +104,7 @@ cfg = settings("00")
 print("active profile:", current_profile())
 print("settings for chapter 00:", cfg)
 
-# %% slideshow={"slide_type": "fragment"} tags=["nbval-check-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output"]
 import os
 
 saved = os.environ.get("COURSE_PROFILE")           # flip the switch for a moment...
@@ -311,7 +311,7 @@ for line in torch.__config__.show().splitlines():
     if line.startswith("  - ") and "Build settings" not in line:
         print(line.strip())
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 import timeit
 
 

@@ -53,7 +53,7 @@ print(f"torch {torch.__version__}, profile {cfg.profile!r}, BLAS demo size {cfg.
 x = torch.empty(5, 3)
 print(x)
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The study notes expected zeros here, got tiny numbers such as `8.4078e-45` and a few zeros
 # instead, and asked why. Nothing went wrong: `empty` only reserves memory and leaves in it
 # whatever bytes were there. Memory fresh from the operating system is zeroed, so a new process
@@ -86,7 +86,7 @@ torch.manual_seed(0)
 x = torch.rand(5, 3)
 print(x)
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 torch.manual_seed(0)
 uniform, normal = torch.rand(10_000), torch.randn(10_000)
 grid = torch.linspace(-4, 4, 200)
@@ -114,7 +114,7 @@ plt.show()
 # otherwise. The `*_like` functions (`zeros_like`, `ones_like`, `randn_like`, …) copy the *shape*
 # of their argument, and again its dtype and device unless overridden.
 
-# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output"]
 print(torch.zeros(5, 3, dtype=torch.long))
 x = torch.tensor([5.5, 3.0])
 print(x, x.dtype, torch.tensor([2, 7]).dtype)
@@ -143,7 +143,7 @@ print(ones.dtype, "->", noise.dtype)
 # `x.size()` and `x.shape` return the same `torch.Size` object, a subclass of Python's `tuple`:
 # everything that works on tuples works on it (indexing, unpacking, comparison with a tuple).
 
-# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output"]
 examples = {
     "scalar": torch.tensor(3.14),
     "vector": torch.tensor([1, 2, 3]),
@@ -527,7 +527,7 @@ print(f"n={n_small}, torch: {t_torch_small * 1e6:.0f} us, {t_python / t_torch_sm
 # strength on a larger problem: below, $n$ is `cfg.matmul_size` (1024 in the full profile), a
 # problem $(1024/64)^3 = 4096$ times bigger. We compare speed in GFLOP/s ($10^9$ FLOPs per second).
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 import re
 
 blas = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())

@@ -196,7 +196,7 @@ x0 = torch.tensor([1.0, 2.0, 3.0])
 J = jacobian(f, x0)
 print(J)
 
-# %% slideshow={"slide_type": "fragment"} tags=["nbval-check-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output"]
 torch.manual_seed(0)
 for name, v in [("random v", torch.randn(2)), ("ones", torch.ones(2))]:
     x = x0.clone().requires_grad_()
@@ -360,7 +360,7 @@ def show_graph(fn, names, depth=0, seen=None):
         show_graph(child, names, depth + 1, seen)
 
 
-# %% slideshow={"slide_type": "fragment"} tags=["nbval-check-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output"]
 x = torch.ones(2, 2, requires_grad=True)
 y = x + 2
 out = (y * y * 3).mean()
@@ -401,7 +401,7 @@ def forward_trace(x1, x2, dx1, dx2):
     return [(n, r, v, t) for n, r, (v, t) in zip(names, rules, values, strict=True)]
 
 
-# %% slideshow={"slide_type": "fragment"} tags=["nbval-check-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output"]
 pass1 = forward_trace(2.0, 5.0, 1.0, 0.0)  # tangents along x1
 pass2 = forward_trace(2.0, 5.0, 0.0, 1.0)  # tangents along x2
 print(f"{'node':>4}  {'rule':<9} {'value':>9} {'d/dx1':>8} {'d/dx2':>8}")
@@ -440,7 +440,7 @@ with fwAD.dual_level():
     value, tangent = fwAD.unpack_dual(f12(dual_x1, x2))
 print(f"dual numbers: f = {value.item():.4f}, df/dx1 = {tangent.item():.4f}")
 
-# %% slideshow={"slide_type": "fragment"} tags=["nbval-check-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output"]
 from torch.func import jvp
 
 one, zero = torch.ones_like(x1), torch.zeros_like(x1)
@@ -580,7 +580,7 @@ def chain(fn):  # node names along the first input, from the output down to the 
     return " <- ".join(names)
 
 
-# %% slideshow={"slide_type": "fragment"} tags=["nbval-check-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output"]
 for values in ([0.5, 0.25], [-3.0, 1.0]):
     x = torch.tensor(values, requires_grad=True)
     result = dynamic(x)

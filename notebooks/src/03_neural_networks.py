@@ -177,7 +177,7 @@ def seed004_size(n, k, p=0, s=1):
     return (n - k + 2 * p + 1) // s
 
 
-# %% slideshow={"slide_type": "fragment"} tags=["nbval-check-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output", "slides-output-subslide"]
 cases = [  # (description, layer, n, k, p, s, d)
     ("conv 3x3", nn.Conv2d(1, 1, 3), 32, 3, 0, 1, 1),
     ("conv 5x5", nn.Conv2d(1, 1, 5), 32, 5, 0, 1, 1),
@@ -287,7 +287,7 @@ assert net5.fc1.in_features == 16 * size * size
 # pick out strokes; training (Chapter 8) tunes such kernels to the strokes that tell digits
 # apart.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 import matplotlib.pyplot as plt
 from torchvision.transforms import ToTensor
 
@@ -371,7 +371,7 @@ lenet_seq = nn.Sequential(OrderedDict([
 ]))
 print(lenet_seq.load_state_dict(net.state_dict()))
 
-# %% slideshow={"slide_type": "fragment"} tags=["nbval-check-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output"]
 rows = shape_table(lenet_seq, torch.zeros(4, 1, 32, 32))
 assert rows[-1][3] == (4, 10)
 
@@ -496,7 +496,7 @@ print(name_of(loss.grad_fn.next_functions[0][0].next_functions[0][0]))
 print("inputs of AddmmBackward0:",
       [name_of(node) for node, _ in loss.grad_fn.next_functions[0][0].next_functions])
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # To see the whole chain, follow the first input that is an operation rather than a leaf
 # (`AccumulateGrad`, a parameter) or `None` (a tensor that needs no gradient: the image, the
 # target). Printed in forward order, this is the notes' flow chart `conv2d -> relu -> maxpool2d
@@ -608,7 +608,7 @@ same = all(torch.equal(a, b) for a, b in zip(net_manual.parameters(), net_optim.
 print("manual step and optim.SGD give identical parameters:", same)
 assert same
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # They agree bit for bit because `p.add_(p.grad, alpha=-lr)` is exactly the operation SGD
 # performs. The more readable `p -= lr * p.grad` is the same mathematics, but it rounds
 # `lr * p.grad` before subtracting, so its result may differ in the last bit: compare it with
@@ -660,7 +660,7 @@ print("LeNet     :", torch.equal(net(batch), lenet_seq(batch)), "(functional vs 
 #   prefer the module, which follows `model.train()` / `model.eval()`. `F.dropout` has its own
 #   `training` argument, and it defaults to `True`.
 
-# %% slideshow={"slide_type": "fragment"} tags=["nbval-check-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output"]
 class DropoutForgotten(nn.Module):
     def forward(self, x):
         return F.dropout(x, p=0.5)  # training=True always: still drops in eval mode
@@ -678,7 +678,7 @@ for module in [DropoutForgotten(), DropoutFunctional(), nn.Dropout(p=0.5)]:
         torch.manual_seed(0)
         print(f"{type(module).__name__:<18} {mode:<6} {module(x)}")
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # In training mode all three zero about half the entries and double the rest (so the expected
 # value is unchanged). In evaluation mode `nn.Dropout` and the version that passes
 # `training=self.training` leave the input alone; the forgotten one keeps dropping at test time —
@@ -725,7 +725,7 @@ custom.double()  # converts parameters and buffers ...
 print("dtypes after .double(): weight", custom.weight.dtype, "| scale", custom.scale.dtype,
       "| note", custom.note.dtype)  # ... but not the plain tensor
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Autograd differentiates the custom `forward` like any other code, so the layer trains with no
 # backward of our own (only an operation autograd cannot see into needs a
 # `torch.autograd.Function`, Chapter 2). A quick check: with `scale = 1` it equals `nn.Linear`

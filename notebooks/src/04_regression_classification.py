@@ -92,7 +92,7 @@ print("same outputs:", torch.allclose(stacked, x @ w.T + b))
 # `.detach().numpy()`). Their comment "shape=(100, 1)" is wrong too: `torch.linspace(-5, 5, 200)`
 # has shape `(200,)`.
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "fragment"} tags=["slides-output-subslide"]
 x = torch.linspace(-5, 5, 200)  # (200,)
 activations = {
     "ReLU": torch.relu(x),
@@ -203,7 +203,7 @@ def snapshot(step: int) -> None:
     snapshots[step] = (prediction, loss_fn(prediction, y).item())
 
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 snapshot(0)
 for step in range(1, steps + 1):
     prediction = net(x)  # (100, 1)
@@ -218,7 +218,7 @@ final_mse = snapshots[steps][1]
 print(f"{steps} steps: MSE {snapshots[0][1]:.4f} -> {final_mse:.4f}")
 assert final_mse < 0.05, "the fit should beat a flat line (printed above) by far"
 
-# %% slideshow={"slide_type": "subslide"}
+# %% slideshow={"slide_type": "subslide"} tags=["slides-output-subslide"]
 fig, axes = plt.subplots(2, 3, figsize=(11, 6))
 for ax, step in zip(axes.flat, snap_at, strict=False):
     prediction, mse = snapshots[step]
@@ -336,7 +336,7 @@ assert test_accuracy > 0.95, "two well-separated clusters: almost every point is
 # data and colour each point by its predicted class. `torch.meshgrid(..., indexing="xy")` builds
 # the grid; stacking its two coordinate arrays gives one `(40000, 2)` batch.
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "fragment"} tags=["slides-output-subslide"]
 lo, hi = features.min().item() - 1, features.max().item() + 1
 gx, gy = torch.meshgrid(torch.linspace(lo, hi, 200), torch.linspace(lo, hi, 200), indexing="xy")
 grid = torch.stack([gx.ravel(), gy.ravel()], dim=1)  # (40000, 2)
@@ -361,7 +361,7 @@ plt.show()
 # boundary both classes get probabilities close to 0.5; they grow more confident the farther a
 # point lies from it, as the softmax of a few points shows.
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 with torch.no_grad():
     for point in ([0.0, 0.0], [2.0, 2.0], [-2.0, -2.0]):
         p = F.softmax(clf(torch.tensor([point])), dim=1)  # (1, 2)
@@ -403,7 +403,7 @@ try:
 except RuntimeError as err:
     print("RuntimeError:", err)
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Renaming the keys fixes it. `load_state_dict` checks that every name matches and every shape
 # fits, then copies the values; the two networks now compute exactly the same outputs.
 

@@ -28,7 +28,7 @@
 # - look at worker processes (`num_workers`): what they do, and why they sometimes crash;
 # - measure the book's fast path (decode once, batch from memory) against the per-image pipeline.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 import os
 import sys
 import tempfile
@@ -151,7 +151,7 @@ print("by hand    :", default_collate(samples))
 # labels, so there is something to learn) and write it, with a header line, into a temporary
 # folder that disappears when the kernel stops.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 import csv
 
 columns = ["pregnancies", "glucose", "blood_pressure", "skin_fold",
@@ -249,7 +249,7 @@ for epoch in range(20):
     if epoch % 5 == 4:
         print(f"epoch {epoch + 1}: last batch loss {loss.item():.3f}")
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 @torch.no_grad()
 def accuracy(rows):
     inputs, targets = next(iter(DataLoader(rows, batch_size=len(rows))))  # all rows at once
@@ -298,7 +298,7 @@ print(f"pixels: {pixels.dtype} {pixels.shape}, min {pixels.min()}, max {pixels.m
 # to the network; a missing file is an error ("Dataset not found"). `.data` and `.targets` hold
 # the tensors. The old names still answer, for now, with a warning that names the new one.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 import warnings
 
 from torchvision import datasets
@@ -361,7 +361,7 @@ print("(x-0.5)/0.5 :", ((values - 0.5) / 0.5).flatten().tolist())
 rgb = torch.tensor([0.0, 0.5, 1.0]).view(3, 1, 1).expand(3, 2, 2)  # R=0, G=0.5, B=1 everywhere
 print("RGB         :", transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))(rgb)[:, 0, 0])
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 to_minus1_1 = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
 mnist_minus1_1 = mnist(train=True, transform=to_minus1_1)  # the dataset applies it to each item
 before, after = transforms.ToTensor()(image), mnist_minus1_1[0][0]
@@ -459,7 +459,7 @@ for workers in (0, 2):
     seconds[key], count = time_epoch(loader)
     print(f"{key}: {count:,} images in {seconds[key]:.2f} s")
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # With two workers, two processes decode images at the same time while the main process only
 # collects finished batches. Against that stand starting the workers and shipping every batch
 # between processes, and on two cores three processes share two cores. On a 2-core machine the
@@ -484,7 +484,7 @@ for workers in (0, 2):
 # A class defined in a notebook lives only in the kernel's memory: a spawned worker can't find
 # it. We can force spawn on any system to see what Windows and macOS users get:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 import multiprocessing
 import re
 
@@ -498,7 +498,7 @@ except RuntimeError as error:  # the worker died while unpickling the dataset
     crashed = True
 assert crashed
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The worker's own traceback (printed above the `RuntimeError`, when Jupyter shows it) ends in
 # `AttributeError: Can't get attribute 'DiabetesCSV' on <module '__main__'>`. The torchvision
 # dataset of the timing cell, by contrast, works everywhere: its class lives in an importable
@@ -515,7 +515,7 @@ assert crashed
 # `if __name__ == "__main__":`, which is true only in the process you started. Two tiny scripts
 # show both cases (we force spawn so that this happens on Linux too):
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 script = '''\
 import torch
 from torch.utils.data import DataLoader, Dataset
@@ -535,7 +535,7 @@ endings = {"guarded.py": 'if __name__ == "__main__":\n    main()\n', "unguarded.
 for name, ending in endings.items():
     (Path(workdir.name) / name).write_text(script + ending)
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 import subprocess
 
 for name in ("guarded.py", "unguarded.py"):
@@ -571,7 +571,7 @@ for name in ("guarded.py", "unguarded.py"):
 # scikit-learn's bundled 8×8 digits, enlarged to 28×28 (1,437 training images). The chapters
 # still run, but their accuracies are not the book's numbers. Here it is next to the real thing.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 from course_utils.standins import mnist_standin
 
 standin = mnist_standin(train=True, transform=transforms.ToTensor())
@@ -600,7 +600,7 @@ show_images(torch.cat([real_images, stand_images]), both_labels, ncols=8)
 # First, it must give the same numbers as the DataLoader pipeline, and with MNIST's own
 # statistics the normalised pixels should have mean 0 and standard deviation 1:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 from course_utils.fastpath import TensorBatches, as_tensors
 
 start = time.perf_counter()
@@ -644,7 +644,7 @@ for key in ("DataLoader, 0 workers", "DataLoader, 2 workers"):
     print(f"{key}: {seconds[key] / fast_seconds:.0f}x the fast path's time")
 print(f"decoding all {len(all_images):,} images once took {decode_seconds:.2f} s")
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(7, 3.5))
 names = [name.replace(", ", ",\n").replace(" (", "\n(") for name in seconds]
 bars = ax.bar(names, list(seconds.values()), color=["tab:red", "tab:orange", "tab:green"])

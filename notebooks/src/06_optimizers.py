@@ -31,7 +31,7 @@
 # - change the learning rate during training, by hand and with a scheduler, and see why
 #   building a new optimizer is not the same thing.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 import copy
 import math
 
@@ -61,7 +61,7 @@ print(f"profile {cfg.profile!r}: {cfg.epochs} epochs, {cfg.points} points")
 #
 # The `DataLoader` shuffles with its own seeded generator, so every run sees the same batches.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "-"} tags=["slides-output-subslide"]
 LR, BATCH_SIZE = 0.01, 32  # Morvan's 306 settings
 loader_generator = seed_everything(0)
 x, y = noisy_curve(cfg.points)  # each (points, 1)
@@ -86,7 +86,7 @@ plt.show()
 # optimizer. We build **one** network and `copy.deepcopy` it four times. (Loading one
 # `state_dict` into four new networks does the same.)
 
-# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output"]
 def make_net() -> nn.Sequential:
     return nn.Sequential(
         nn.Linear(1, 20),  # (N,1) -> (N,20)
@@ -243,7 +243,7 @@ for ax in (ax_steps, ax_epochs):
 fig.tight_layout()
 plt.show()
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 for name in names:
     print(f"{name:>8}: loss {epoch_losses[name][0]:.4f} -> {epoch_losses[name][-1]:.4f}")
 assert all(epoch_losses[name][-1] < epoch_losses[name][0] / 3 for name in names)
@@ -312,7 +312,7 @@ for t in range(1, 51):
     reference.step()
     differences.append(max_difference(net_hand, net_torch))
 
-# %% slideshow={"slide_type": "fragment"} tags=["nbval-check-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output"]
 moved = max_difference(net_hand, start)
 print(f"{len(differences)} steps compared; parameters moved by more than 0.01: {moved > 0.01}")
 print("parameters equal within 1e-6 after every step:", max(differences) < 1e-6)
@@ -490,7 +490,7 @@ print("Cosine:", [round(lr, 4) for lr in cosine])
 formula = [0.05 * (1 + math.cos(math.pi * e / EPOCHS_SHOWN)) for e in range(EPOCHS_SHOWN)]
 print("matches the formula:", all(abs(a - b) < 1e-9 for a, b in zip(cosine, formula, strict=True)))
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(6.5, 3.2))
 edges = range(EPOCHS_SHOWN + 1)  # epoch e uses its rate from e to e + 1
 ax.stairs(by_hand, edges, baseline=None, lw=4, alpha=0.4, label="by hand (halve every 3)")
@@ -525,7 +525,7 @@ optimizer = torch.optim.SGD(
 scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
 ce_loss = nn.CrossEntropyLoss()
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 rates, losses = [], []
 for _epoch in range(cfg.epochs):
     rates.append(scheduler.get_last_lr())  # [features lr, classifier lr] for this epoch
@@ -543,7 +543,7 @@ with torch.no_grad():
 print(f"loss {losses[0]:.4f} -> {losses[-1]:.4f}, accuracy {accuracy:.1%}")
 assert losses[-1] < losses[0] and accuracy > 0.9
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 epochs_axis = range(1, cfg.epochs + 1)
 fig, (ax_lr, ax_loss) = plt.subplots(1, 2, figsize=(10, 3.2))
 ax_lr.plot(epochs_axis, [r[0] for r in rates], marker="o", label="features")
@@ -578,7 +578,7 @@ print("old optimizer:", len(old.state), "tensors with state; keys", list(first_s
 new = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
 print("new optimizer:", len(new.state), "tensors with state")
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # To keep the state, change `param_groups` (or use a scheduler). If you really must build a new
 # optimizer, copy the state over with `load_state_dict`, then set the rate: loading also restores
 # the old `lr`.

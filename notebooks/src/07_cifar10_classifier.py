@@ -37,7 +37,18 @@
 #   schedule), pass 70 % test accuracy in a few minutes on two CPU cores, and measure what each
 #   change buys.
 
-# %% slideshow={"slide_type": "-"}
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **The book's longest chapter.** In the full profile this chapter trains ten networks on
+# CIFAR-10: the blitz net three times (one per seed, two epochs of 12,500 mini-batches each), the
+# bigger net of section 9 for ten epochs, and six shorter runs for its ablation. That takes about
+# a quarter of an hour on two CPU cores, where no other chapter needs more than a few minutes
+# (the README's chapter table gives the measured times), and more than half of it is the
+# ablation ("What each change buys"; it prints its time per epoch). Two shorter routes: stop
+# before the ablation, or run the chapter with `COURSE_PROFILE=fast` (the same code on 5,000 of
+# the 50,000 training images and fewer epochs, in under a minute; the accuracies then fall short
+# of the numbers in the prose).
+
+# %% slideshow={"slide_type": "subslide"}
 import collections
 import itertools
 import statistics
@@ -92,7 +103,7 @@ testset = cifar10(train=False, transform=transform)
 classes = trainset.classes
 STANDIN = standin_notice(trainset)  # prints a NOTICE on the offline stand-in
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # One item of the dataset is an image tensor and an integer label. Every value lies in $[-1, 1]$.
 
 # %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
@@ -164,7 +175,7 @@ show_images(grid, trainset.targets[:16], classes, mean=MEAN, std=STD, ncols=8)
 # checks it); a module is created once in `__init__` and, as here, can be reused for both pooling
 # steps.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 class Net(nn.Module):
     def __init__(self):
         super().__init__()
@@ -302,7 +313,7 @@ print(f"{per_epoch:.0f} s per epoch of {len(trainloader):,} mini-batches "
 # slowly during the second. The plot shows ours (blue) with theirs (orange); the printed line
 # compares the first and last values.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "-"} tags=["slides-output-subslide"]
 NOTES_LOSSES = [2.226, 1.888, 1.717, 1.610, 1.523, 1.481, 1.399, 1.367, 1.338, 1.311, 1.288, 1.294]
 prints_per_epoch = len(trainloader) // cfg.print_every
 steps_seen = [epoch * len(trainloader) + (k + 1) * cfg.print_every
@@ -400,7 +411,7 @@ assert accuracy >= BLITZ_MIN, f"{accuracy:.1%} is below {BLITZ_MIN:.0%}"
 # therefore scored on the same four stale images, and their four predictions are compared with
 # the labels of each real batch.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "-"} tags=["slides-output-subslide"]
 # THE NOTES' BUG, REPRODUCED ON PURPOSE: `image` (singular) is read, `images` is scored.
 class_correct = [0.0] * 10
 class_total = [0.0] * 10
@@ -416,7 +427,7 @@ with torch.no_grad():
 for i in range(10):
     print(f"Accuracy of {classes[i]:>10s}: {100 * class_correct[i] / class_total[i]:2.0f} %")
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The numbers are nonsense, and they have a pattern. The stale predictions are the same four
 # classes for every batch, one per position in the batch. A class gets credit only when one of its
 # test images happens to sit at the position where that class is predicted, which happens for
@@ -441,7 +452,7 @@ print("the four stale predictions, by position:", [classes[j] for j in stale])
 # `course_utils.training.per_class_accuracy` computes, and which the assertion checks against the
 # loop.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "-"} tags=["slides-output-subslide"]
 class_correct = torch.zeros(10)
 class_total = torch.zeros(10)
 all_predicted, all_labels = [], []
@@ -521,7 +532,7 @@ print(f"mean {statistics.mean(values):.1%} ± {statistics.stdev(values):.1%} (sd
       "over 3 seeds; the notes: 55 %, the tutorial: 54 %")
 assert min(values) >= BLITZ_MIN
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # In the full-profile run the three seeds gave 54.4 %, 53.9 % and 55.7 %: 54.7 % ± 0.9 %. The
 # notes' 55 % and the tutorial's 54 % look like two more draws from the same spread; a difference
 # of a point between two single runs says nothing about the code.
@@ -587,6 +598,8 @@ else:
 #    0.05, 50 times the blitz's (this chapter does not separate the two). Chapter 13 measures
 #    batch norm's own part, in a deep CNN on MNIST: at a high rate the plain net stays at chance,
 #    while the same net with batch norm learns.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # 4. **A slightly bigger network**: three 3×3 convolution blocks of 32, 64 and 128 channels, ten
 #    times the blitz's parameters, trained in batches of 128.
 # 5. **A learning-rate schedule**: cosine annealing from 0.05 down towards 0 over the epochs,
@@ -639,7 +652,7 @@ class Augmented:
         for images, labels in self.batches:
             yield torch.stack([augment(image) for image in images]), labels
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 torch.manual_seed(0)
 originals = train_x[:8]
 augmented = torch.stack([augment(image) for image in originals])
@@ -660,7 +673,7 @@ show_images(torch.cat([originals, augmented]), torch.cat([train_y[:8], train_y[:
 # have no bias: batch norm subtracts the mean right after, which would cancel it, and adds its own
 # learned shift.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 def conv_block(c_in, c_out, pool_first=True, batch_norm=True):
     # (N,c_in,H,W) -> (N,c_out,H,W); no bias before batch norm (see above)
     conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=not batch_norm)
@@ -685,7 +698,7 @@ def make_bigger_net(pool_first=True, batch_norm=True, widths=(32, 64, 128)):
         nn.Linear(256, 10),  # (N,256) -> (N,10)
     )
 
-# %% slideshow={"slide_type": "fragment"} tags=["nbval-check-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output", "slides-output-subslide"]
 torch.manual_seed(0)
 bigger = make_bigger_net()
 print(bigger)
@@ -790,6 +803,7 @@ def gf_run(net_options=None, augmented=True, schedule=True):
     return run["test_accuracy"][-1], (time.perf_counter() - start) / cfg.gf_ablation_epochs
 
 
+# %% slideshow={"slide_type": "subslide"}
 ABLATIONS = {
     "every change": {},
     "without augmentation": {"augmented": False},
@@ -805,7 +819,7 @@ for name, options in ABLATIONS.items():
     print(f"{name:<41s} test accuracy {acc:6.1%} "
           f"({100 * (acc - ablation['every change'][0]):+5.1f} points), {sec:4.1f} s per epoch")
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(7, 3))
 names = list(ablation)[::-1]
 ax.barh(names, [100 * ablation[n][0] for n in names], color="tab:blue")
@@ -814,7 +828,7 @@ ax.set_xlabel(f"test accuracy (%) after {cfg.gf_ablation_epochs} epochs")
 ax.set_xlim(0, 100)
 plt.show()
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Every change pays something, and none does it all. In the full-profile run, with every change
 # the short recipe reached 77.3 %. The largest loss came from a quarter of the channels
 # (−8.2 points, for an epoch more than twice as fast), then from removing batch norm (−5.2) or the

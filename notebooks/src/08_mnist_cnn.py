@@ -30,7 +30,7 @@
 # - find out what the handbook's "99 % from epoch 3" really was;
 # - look at the digits the network gets wrong, and at its confusion matrix.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 import time
 
 import torch
@@ -90,7 +90,7 @@ test_loader = TensorBatches(x_test, y_test, BATCH_SIZE)  # no need to shuffle a 
 print(f"train: {n_train:,} images in {len(train_loader)} batches of up to {BATCH_SIZE}")
 print(f"test:  {len(x_test):,} images; one image is {tuple(x_train.shape[1:])}")
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 from course_utils.plots import show_images
 
 show_images(x_train[:16], y_train[:16], mean=MNIST_MEAN, std=MNIST_STD)
@@ -145,7 +145,7 @@ print(f"{n_params:,} parameters, {model.fc1.weight.numel():,} of them in fc1's w
 # a batch of 512 (the training batch size), prints each shape, and checks that the steps together
 # give exactly what `model(x)` gives.
 
-# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-check-output", "slides-output-subslide"]
 steps = [
     ("conv1", model.conv1),
     ("relu", F.relu),
@@ -265,7 +265,7 @@ model = ConvNet().to(device)
 optimizer = torch.optim.Adam(model.parameters())  # lr=0.001, the default
 print(f"Adam, lr {optimizer.defaults['lr']}, {cfg.epochs} epochs of {len(train_loader)} batches")
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "fragment"} tags=["slides-output-subslide"]
 history = []  # (test loss, correct, total) after each epoch
 start = time.perf_counter()
 for epoch in range(1, cfg.epochs + 1):
@@ -329,7 +329,7 @@ print(
     f"{seed_correct[seed_best - 1] / 100:.2f}%"
 )
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # So "97 % after epoch 1" was 96.95 %, and "99 % from epoch 3" was 98.66 % — rounding turns anything
 # from 9,850 correct answers up into "99 %". By its own counts the handbook's network first reached
 # 99.00 % at epoch 9, and its best was 99.22 % at epoch 17; it ended at 98.99 %. Our run, printed
@@ -345,7 +345,7 @@ print(
 # (from its printed counts), with the 99 % line. The shaded band is what the handbook's `{:.0f}`
 # format printed as "99 %": everything from 98.5 % up.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "-"} tags=["slides-output-subslide"]
 import matplotlib.pyplot as plt
 
 fig, ax = plt.subplots(figsize=(8, 4))
@@ -365,7 +365,7 @@ plt.show()
 # and returns the scores, the predicted digits and the true ones. The misclassified images are
 # shown with the prediction on top and the truth below, in red.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "-"} tags=["slides-output-subslide"]
 from course_utils.training import predict
 
 _, predicted, targets = predict(model, test_loader, device)
@@ -385,7 +385,7 @@ show_images(
 # a bar can pass for a 2. The confusion matrix counts every kind of mistake at once: row = true
 # digit, column = prediction, so everything off the diagonal is an error.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% slideshow={"slide_type": "subslide"} tags=["slides-output-subslide"]
 from course_utils.plots import plot_confusion_matrix
 from course_utils.training import confusion_matrix, per_class_accuracy
 

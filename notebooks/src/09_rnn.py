@@ -34,7 +34,7 @@
 # - carry a hidden state across windows of a signal (truncated backpropagation through time);
 # - run graphs whose length changes every step, and batch sequences of different lengths.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 import math
 import time
 
@@ -203,7 +203,7 @@ class RowReader(nn.Module):
         return self.out(output[:, -1])  # (N,hidden) after the last row -> (N,10)
 
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # `make reproduce` trains this recipe over three seeds with the book's copy of the class,
 # `course_utils.models.RowReader` (the same layers and names, plus a check of the input's shape).
 # The same weights must give the same outputs:
@@ -279,7 +279,7 @@ REAL_FULL_RUN = not ON_STANDIN and cfg.profile == "full"
 LOW = 0.2 if ON_STANDIN else 0.5  # a short run, or 23 steps on the stand-in: above chance (0.10)
 assert lstm_acc >= (0.93 if REAL_FULL_RUN else LOW), f"accuracy {lstm_acc:.4f}"
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # One epoch of this small LSTM — 938 steps of 64 images — reads digits row by row about as well
 # as Morvan's did: 0.96 on all 10,000 test images and 0.94 on his first 2,000, against his 0.95.
 # Its curve has his shape too: about 0.5 after 50 steps, past 0.85 within 300. The first 2,000
@@ -309,7 +309,7 @@ print(f"LSTM, 1 epoch: {lstm_acc:.2f} on all {len(x_test):,}")
 if REAL_FULL_RUN:
     assert rnn_acc < lstm_acc, "on the real data the plain RNN falls behind"
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(7, 3.5))
 for name, log in (("LSTM", lstm_log), ("RNN", rnn_log)):
     ax.plot(*zip(*log, strict=True), marker=".", label=name)
@@ -354,7 +354,7 @@ def grad_per_step(model, x, y):
 #
 # The same 256 training images through fresh (seeded) models and through the two we trained:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "-"} tags=["slides-output-subslide"]
 xb, yb = x_train[:256], y_train[:256]
 torch.manual_seed(0)
 fresh = {"LSTM": RowReader(nn.LSTM).to(device), "RNN": RowReader(nn.RNN).to(device)}
@@ -371,7 +371,7 @@ axes[0].set_ylabel("‖∂loss/∂h_t‖")
 axes[0].legend()
 plt.show()
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 for (name, title), g in grads.items():
     print(
         f"{name:<4} {title:<17}: row 1 gets {g[0] / g[-1]:.1e} of the gradient at row 28; "
@@ -420,7 +420,7 @@ for name, norms in (("LSTM", lstm_norms), ("RNN", rnn_norms)):
         f"max {max(norms):.2f}; steps above 1.0: {sum(n > 1.0 for n in norms)}/{len(norms)}"
     )
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The LSTM's gradient norm exceeded 1.0 in well under half of its 938 steps; the RNN's in almost
 # all of them, with a median over twice the LSTM's and a maximum nearly ten times larger (the
 # output above). Does clipping at 1.0 rescue the RNN? Same seed, same recipe, one line changed:
@@ -452,7 +452,7 @@ assert clipped_acc > 0.15  # above chance (0.10) in every profile
 # for `cfg.long_epochs` epochs (10 in the full profile) and lets the learning rate rise and then
 # fall to almost zero with `OneCycleLR` (peak 0.01): large steps first, fine ones at the end.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "-"} tags=["slides-output-subslide"]
 generator.manual_seed(0)
 torch.manual_seed(0)
 long_model = RowReader(nn.LSTM, cfg.long_hidden).to(device)
@@ -486,7 +486,7 @@ assert long_acc >= (0.98 if REAL_FULL_RUN else LOW), f"accuracy {long_acc:.4f}"
 # rising or falling), so the network must use what it remembers of the previous points.
 
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 class SinToCos(nn.Module):
     def __init__(self):
         super().__init__()
@@ -647,7 +647,7 @@ for length in (10, 20, 30):
 # end; `pad_packed_sequence` turns the output back into a padded tensor. Checked against running
 # each sequence alone:
 
-# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-check-output", "slides-output-subslide"]
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
 
 torch.manual_seed(0)

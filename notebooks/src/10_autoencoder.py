@@ -102,7 +102,7 @@ print(f"train on {n_train:,} images: {len(train_loader)} batches of up to {BATCH
 # and the reconstruction, as Morvan's did.
 
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 class AutoEncoder(nn.Module):
     def __init__(self, code_size=3):
         super().__init__()
@@ -204,7 +204,7 @@ mean_image_mse = loss_fn(x_fit.mean(0).expand_as(x_test), x_test).item()
 print(f"untrained: test MSE {start_mse:.4f} per pixel")
 print(f"the mean training image for every digit: test MSE {mean_image_mse:.4f}")
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"} tags=["slides-output-subslide"]
 history = []  # test MSE after each epoch
 start = time.perf_counter()
 for epoch in range(cfg.epochs):
@@ -328,7 +328,7 @@ print(f"test MSE per pixel: autoencoder {ae_mse:.4f}, PCA-3 {pca_mse:.4f}")
 ratio = ae_mse / pca_mse
 print(f"the autoencoder's error is {abs(1 - ratio):.1%} {'lower' if ratio < 1 else 'higher'}")
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # With the same three numbers per image, the autoencoder's test error is 0.0381 and PCA-3's
 # 0.0516: the autoencoder's is 26.1 % lower (`make reproduce` repeats the comparison for three
 # seeds, in `results/RESULTS.md`). In the full profile on the real MNIST the next cell
@@ -400,7 +400,7 @@ plot_codes(pca_codes, y_test[:N_PLOT], "PCA-3 codes of the same test digits")
 # two test digits, walk along the straight line between them in ten steps, and decode each
 # point. Top row: the autoencoder; bottom row: the same walk in PCA's code space.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "-"} tags=["slides-output-subslide"]
 first = {d: int((y_test == d).nonzero()[0]) for d in (1, 0)}  # the first test 1 and 0
 ends = x_test[[first[1], first[0]]]  # (2,784)
 t = torch.linspace(0, 1, 10, device=device).unsqueeze(1)  # (10,1): 0, 1/9, ..., 1

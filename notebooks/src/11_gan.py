@@ -34,7 +34,7 @@
 # - train Morvan's conditional GAN and check each class against its true range;
 # - go further: a small GAN on the real MNIST, judged by Chapter 8's ConvNet.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 import math
 import time
 
@@ -81,7 +81,7 @@ def artist_works(n=BATCH_SIZE):
     return a * PAINT_POINTS**2 + (a - 1), a  # (n,1)*(15,) -> (n,15)
 
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 seed_everything(0)
 paintings, a_true = artist_works(8)
 x = PAINT_POINTS.numpy()
@@ -117,7 +117,7 @@ def make_painter_gan():
     return G, D
 
 
-# %% slideshow={"slide_type": "fragment"} tags=["nbval-check-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output"]
 torch.manual_seed(0)
 G, D = make_painter_gan()
 print(G)
@@ -237,7 +237,7 @@ print(f"{cfg.painter_steps:,} steps in {painter_seconds:.1f} s")
 # $-[\log \tfrac12 + \log \tfrac12]$). Both curves below are averaged over 100 steps.
 
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "-"} tags=["slides-output-subslide"]
 def smooth(values, width=100):
     return values.unfold(0, width, width).mean(1)  # the mean of every block of `width` steps
 
@@ -325,7 +325,7 @@ def a_stats(generator, n=2000, label=None):
     }
 
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 torch.manual_seed(1)
 stats = a_stats(G)
 untrained = a_stats(make_painter_gan()[0])
@@ -339,7 +339,7 @@ if cfg.profile == "full":  # Morvan's 10,000 steps
     assert abs(stats["mean"] - 1.5) < 0.1 and stats["inside"] > 0.75, stats["mean"]
 assert stats["residual"] < untrained["residual"] / 2 and abs(stats["mean"] - 1.5) < 0.3
 
-# %% slideshow={"slide_type": "subslide"}
+# %% slideshow={"slide_type": "subslide"} tags=["slides-output-subslide"]
 figure, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 axes[0].hist(stats["a"].numpy(), bins=40, range=(0.5, 2.5), density=True, label="generated")
 axes[0].plot([1, 1, 2, 2], [0, 1, 1, 0], "k--", label="U(1, 2)")
@@ -496,7 +496,7 @@ def train_variant(g_loss, d_loss, steps, seed=0):
     return G
 
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 start = time.perf_counter()
 compared = {}
 for name, (g_loss, d_loss) in VARIANTS.items():
@@ -573,7 +573,7 @@ def conditional_step(G, D, opt_G, opt_D, real, labels):
     return prob_real.mean().detach(), D_loss.detach()
 
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 seed_everything(0)
 G_c, D_c = make_conditional_gan()
 opt_Gc = torch.optim.Adam(G_c.parameters(), lr=LR_G)
@@ -622,7 +622,7 @@ plt.xlabel("fitted a (shaded: each class's true range)")
 plt.legend()
 plt.show()
 
-# %% slideshow={"slide_type": "subslide"}
+# %% slideshow={"slide_type": "subslide"} tags=["slides-output-subslide"]
 figure, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
 for (c, colour, (low, high)), axis in zip(CLASSES, axes, strict=True):
     axis.plot(x, per_class[c]["curves"][:15].T.numpy(), color=colour, alpha=0.6)
@@ -779,7 +779,7 @@ print(
 counts = torch.bincount(predicted[confident], minlength=10)
 print("confident predictions per digit:", counts.tolist())
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 plt.figure(figsize=(6, 3))
 plt.bar(range(10), counts.numpy())
 plt.xticks(range(10))
@@ -791,7 +791,7 @@ if REAL_FULL_RUN:
     assert confident.float().mean() > 0.1 and (counts > 0).sum() >= 5, counts.tolist()
 assert samples.min() >= -1 and samples.max() <= 1  # Tanh: valid pixels in every run
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The grid above looks like handwriting, but noisy: speckled backgrounds, broken strokes, and
 # several blobs nobody would name. The judge agrees. It is confident on 21.4 % of the 1,000
 # generated digits, against 89.2 % of 1,000 real test digits; and the confident ones are far from

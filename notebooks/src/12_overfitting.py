@@ -29,7 +29,7 @@
 # - overfit 1,000 real MNIST digits with an MLP, try dropout, weight decay and both, stop early
 #   on a validation split, and compare all of it with the remedy that beats them: more data.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 import copy
 import statistics
 import time
@@ -115,7 +115,7 @@ print(f"train {tuple(x.shape)}, test {tuple(test_x.shape)}; true line's test MSE
 # weights in a fixed order.
 
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "-"} tags=["slides-output-subslide"]
 def morvan_net(p=0.0):
     """1-300-300-1 with ReLU; with p > 0, Dropout(p) after each hidden Linear."""
     drop = [nn.Dropout(p)] if p else []
@@ -173,7 +173,7 @@ for name, curve in curves.items():
     print(f"{name:>8}: after {step} steps, train MSE {train_loss:.4f}, test MSE {test_loss:.4f}")
 print(f"[{time.perf_counter() - start:.1f} s]")
 
-# %% slideshow={"slide_type": "subslide"}
+# %% slideshow={"slide_type": "subslide"} tags=["slides-output-subslide"]
 grid = torch.linspace(-1, 1, 200).unsqueeze(1)  # (200,1): to draw each fit as a curve
 fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
 left.scatter(x, y, c="magenta", alpha=0.5, label="train")
@@ -229,7 +229,7 @@ for name, ours, theirs in [
 # weights. `dropout_experiment(seed)` reruns everything from other seeds. For each, the table
 # gives the final test loss of both nets and, for scale, that draw's true-line test loss.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "-"} tags=["slides-output-subslide"]
 start = time.perf_counter()
 seed_results = []  # (true line, plain, dropout) final test MSE of each seed
 for seed in range(cfg.seeds):
@@ -258,7 +258,7 @@ wins = sum(d < p for p, d in zip(plain_tests, dropout_tests, strict=True))
 print(f"dropout had the lower test loss in {wins} of {cfg.seeds} seeds")
 assert statistics.mean(dropout_tests) < statistics.mean(plain_tests)
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"} tags=["slides-output-subslide"]
 fig, ax = plt.subplots(figsize=(5, 5))
 ax.scatter(plain_tests, dropout_tests, c="b")
 for seed, (p, d) in enumerate(zip(plain_tests, dropout_tests, strict=True)):
@@ -340,7 +340,7 @@ for name, out in [("by hand", ours), ("nn.Dropout", theirs)]:
         f"values {out.unique().tolist()}"
     )
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Same rule, same statistics, different draws: the seed does not give the same mask. PyTorch's
 # CPU kernel (`_dropout_impl` in `aten/src/ATen/native/Dropout.cpp`) fills its mask with
 # `bernoulli_(1 - p)`, which turns random numbers into 0s and 1s its own way; the fused GPU
@@ -517,7 +517,7 @@ print(f"largest gap of Adam+L2 from it: {(adam_l2 - expected).abs().max():.4f} (
 # $g + \lambda w$, so the decay changes the step only where λw outweighs g and flips its sign,
 # or where g is zero (a dead ReLU), and then by a whole η. Counting the parameters:
 
-# %% slideshow={"slide_type": "-"} tags=["nbval-check-output"]
+# %% slideshow={"slide_type": "-"} tags=["nbval-check-output", "slides-output-subslide"]
 gap = (adam_l2 - adam).abs() / LR  # in units of lr
 kinds = {
     "unchanged": gap < 0.01,
@@ -612,7 +612,7 @@ x_all, y_all = images.flatten(1), labels  # (N,1,28,28) -> (N,784)
 images, y_test = as_tensors(test_set, (0.1307,), (0.3081,), device)
 x_test = images.flatten(1)  # (10000,784) on the real data
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 VALIDATION, BATCH_SIZE = 1000, 100
 x_sub, y_sub = x_all[: cfg.subset], y_all[: cfg.subset]
 first_val = max(cfg.subset, len(x_all) - VALIDATION)  # never inside the training subset
@@ -723,7 +723,7 @@ for name, (p, wd) in regularization.REMEDIES.items():
         f"training digits in epoch {perfect} [{time.perf_counter() - start:.0f} s]"
     )
 
-# %% slideshow={"slide_type": "subslide"}
+# %% slideshow={"slide_type": "subslide"} tags=["slides-output-subslide"]
 fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True, sharey=True)
 epochs = range(1, cfg.mnist_epochs + 1)
 for ax, (name, history) in zip(axes.flat, runs.items(), strict=True):
@@ -856,7 +856,7 @@ for name, history in runs.items():
         f"  epoch {test_losses.index(min(test_losses)) + 1}"
     )
 
-# %% slideshow={"slide_type": "subslide"}
+# %% slideshow={"slide_type": "subslide"} tags=["slides-output-subslide"]
 fig, ax = plt.subplots(figsize=(8, 4.5))
 for (name, history), colour in zip(runs.items(), ["C0", "C1", "C2", "C3"], strict=True):
     val_losses = [v for _, v in history["validation"]]
@@ -911,7 +911,7 @@ while waited < PATIENCE and epoch < cfg.mnist_epochs:
     else:
         waited += 1
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 last_acc = evaluate(net, x_test, y_test)[0]
 net.load_state_dict(best_state)
 kept_acc = evaluate(net, x_test, y_test)[0]

@@ -158,7 +158,7 @@ print(f"  CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES')!r}; torch
 """
 clean = {k: v for k, v in os.environ.items() if not k.startswith("CUDA_VISIBLE_DEVICE")}
 
-# %% slideshow={"slide_type": "fragment"} tags=["nbval-check-output"]
+# %% slideshow={"slide_type": "subslide"} tags=["nbval-check-output"]
 VARIABLES = [
     ("CUDA_VISIBLE_DEVICES", "1"),
     ("CUDA_VISIBLE_DEVICE", "1"),
@@ -175,7 +175,7 @@ for name, value in VARIABLES:
     )
     print(probe.stdout.rstrip())
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # With the S, torch reads the variable: `1` leaves one GPU, `0,2,3` three of them. Without the S,
 # the variable torch reads is unset. On this machine `device_count()` is 0 in every case, since
 # there is no GPU to hide. On a machine with two GPUs the first line would count 1, the typo 2
@@ -304,7 +304,7 @@ for batch in BATCHES:
 gain = per_sample_ms[1] / per_sample_ms[BATCHES[-1]]
 print(f"a sample costs {gain:.1f} times less at batch {BATCHES[-1]} than at batch 1")
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(6, 3.5))
 ax.plot(BATCHES, [per_sample_ms[b] for b in BATCHES], "o-", label="blitz net, this CPU")
 ax.set(
@@ -320,7 +320,7 @@ ax.yaxis.set_minor_formatter(NullFormatter())  # no labels on the minor ticks
 ax.legend()
 plt.show()
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The cost per sample falls steeply at first — the fixed cost of a step is shared by more
 # samples — then flattens once the arithmetic dominates (the table above: compare the samples
 # per second at batch 1, 16 and 1024). At the largest batches it may even rise again, when a
@@ -355,7 +355,7 @@ for c1, c2 in WIDTHS:
     print(line)
 print(f"256/512 costs {width_ms[256, 512] / width_ms[6, 16]:.0f} times 6/16 per step here")
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Here the time grows with the work: the last line above says how many times the narrowest net's
 # step the widest one costs, and the epochs grow from seconds to many minutes on one thread —
 # the same growth that the book measured with 2 threads (below).
@@ -533,7 +533,7 @@ def train_and_test(bf16):
     return seconds, accuracy
 
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 amp = {name: train_and_test(bf16) for name, bf16 in [("float32", False), ("bfloat16", True)]}
 for name, (train_seconds, accuracy) in amp.items():
     print(f"{name:8s}: {train_seconds:5.1f} s of training, test accuracy {accuracy:.4f}")
@@ -624,7 +624,7 @@ show_script("torch.set_num_threads(1)  # one core", 5)
 print("   ...")
 show_script("    finally:", 2)
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Setup and teardown.** `torchrun` gives each process its rank, the world size and the address
 # of a rendezvous point (`MASTER_ADDR`, `MASTER_PORT`) in environment variables;
 # `init_process_group("gloo")` reads them and waits until all the processes have joined. Without
@@ -689,7 +689,7 @@ def launch(processes, batch_size, name):
     return json.loads((out / "run.json").read_text()), wall
 
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 two, two_wall = launch(2, 64, "two")
 one, one_wall = launch(1, 128, "one")
 
@@ -703,7 +703,7 @@ print(
 )
 print("max loss difference below 1e-5:", loss_gap < 1e-5)
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 print(f"largest difference between the two loss curves: {loss_gap:.1e}")
 fig, ax = plt.subplots(figsize=(7, 3.5))
 ax.plot(one["losses"], lw=4, alpha=0.4, label="1 process, batch 128")
@@ -883,7 +883,7 @@ try:
 except Exception as err:
     print(type(err).__name__, "-", str(err).splitlines()[0])
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Without data-dependent control flow, tracing works and yields a graph you can print, inspect,
 # transform and compile. It is the same graph on every call, and it can be turned back into plain
 # Python code that computes the same thing:
@@ -922,7 +922,7 @@ try:
 except Exception as err:
     print(type(err).__name__, "-", str(err).splitlines()[0])
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 import contextlib  # noqa: E402 (the aside's own imports)
 import io  # noqa: E402
 import logging  # noqa: E402

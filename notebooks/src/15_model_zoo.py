@@ -30,6 +30,15 @@
 #   the other five: from scratch, a new head on a frozen backbone, and fine-tuning — then the same
 #   code with ImageNet's weights, for a student whose cache has them.
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **The book's second-longest chapter.** A pretrained network has to come from somewhere, and
+# with no network to download one the chapter pre-trains its own: a ResNet-18 on 25,000 CIFAR-10
+# images for six epochs, four to five minutes of the chapter's full-profile run on two CPU cores
+# (the cell prints its time; the README's chapter table gives the chapter's). Everything before
+# that cell takes seconds. The shorter route is `COURSE_PROFILE=fast`: 300 images per source
+# class, one epoch of pre-training and five of transfer, in under a minute, with lower
+# accuracies than the prose quotes.
+
 # %% slideshow={"slide_type": "skip"}
 import tempfile
 import time

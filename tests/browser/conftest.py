@@ -8,17 +8,24 @@ Screenshots land in build/screenshots/.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
-import shutil
-import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, ROOT, SCREENSHOTS, SLIDES, VIEWPORT, Watched
+from browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LAB_TIMES,
+    SCREENSHOTS,
+    SLIDE_FITS,
+    SLIDES,
+    VIEWPORT,
+    Watched,
+    make,
+    served,
+    slide_fit_table,
+)
 
 
 @pytest.fixture(scope="session")
@@ -40,35 +47,15 @@ def browser() -> Iterator[object]:
 @pytest.fixture(scope="session")
 def decks() -> Path:
     """Every chapter's deck, rendered by `make slides` (the real target) into build/slides/."""
-    if not (ROOT / "node_modules").is_dir() and shutil.which("npm") is None:
-        pytest.skip("slide tests skipped: npm not found (the decks' scripts come from npm)")
-    done = subprocess.run(
-        ["make", "--no-print-directory", "slides"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, f"`make slides` failed:\n{done.stdout}\n{done.stderr}"
+    make("slides", needs_npm="the decks' scripts")
     return SLIDES
 
 
 @pytest.fixture(scope="session")
 def deck_server(decks: Path) -> Iterator[str]:
     """build/slides/ served on a free loopback port; yields the base URL."""
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:  # keep the test output clean
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Handler, directory=str(decks))
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with served(decks) as url:
+        yield url
 
 
 @pytest.fixture
@@ -83,3 +70,24 @@ def watched_page(browser: object) -> Iterator[Watched]:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """What test_slides_fit.py measured, when it ran: slides, and slides taller than the deck;
+    and what test_lab.py timed: `make lab` to a running server, then to chapter 00 open in
+    Chromium with the book's kernel ready."""
+    times = config.stash.get(LAB_TIMES, {})
+    if times:
+        terminalreporter.section("first contact: make lab (seconds)")
+        for step, seconds in times.items():
+            terminalreporter.write_line(f"{step:<60} {seconds:6.1f}")
+    fits = config.stash.get(SLIDE_FITS, {})
+    if fits:
+        terminalreporter.section("slides taller than the deck (1280x800)")
+        for line in slide_fit_table(fits):
+            terminalreporter.write_line(line)
+        for fit in sorted(fits.values(), key=lambda fit: fit.chapter):
+            for slide in fit.too_tall:
+                terminalreporter.write_line(f"  {slide}")

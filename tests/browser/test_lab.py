@@ -29,7 +29,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import websocket
-from browser_support import ROOT, Watched
+from browser_support import LAB_TIMES, ROOT, Watched
 
 pytestmark = pytest.mark.browser
 
@@ -110,9 +110,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+def lab(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Iterator[Lab]:
     """`make lab`, with JupyterLab's port and token from the environment and a throw-away
-    configuration (no user settings, workspaces or news pop-up)."""
+    configuration (no user settings, workspaces or news pop-up). The seconds from `make lab` to
+    a server that answers are kept for the run's summary (tests/browser/conftest.py)."""
     home = tmp_path_factory.mktemp("jupyter")
     settings = home / "config" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
@@ -128,6 +129,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     )
     env.pop("DISPLAY", None)  # `make lab` adds --no-browser on a machine without a display
     log = home / "lab.log"
+    started = time.monotonic()
     with log.open("w") as out:
         process = subprocess.Popen(
             ["make", "--no-print-directory", "lab"],
@@ -148,6 +150,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
                 break
             except OSError:
                 time.sleep(0.3)
+        times = pytestconfig.stash.setdefault(LAB_TIMES, {})
+        times["`make lab` (environment already built) to a server that answers"] = (
+            time.monotonic() - started
+        )
         yield server
 
 
@@ -250,9 +256,12 @@ def test_chapter_00_runs_in_the_servers_kernel(lab: Lab) -> None:
 
 
 def test_jupyterlab_renders_chapter_00_in_chromium(
-    lab: Lab, watched_page: Watched, screenshots: Path
+    lab: Lab, watched_page: Watched, screenshots: Path, pytestconfig: pytest.Config
 ) -> None:
+    """What a student sees first: the notebook, the book's kernel started and idle (timed for
+    the run's summary), RISE's button and the file browser."""
     page = watched_page.page
+    started = time.monotonic()
     page.goto(f"{lab.url}/lab/tree/{CHAPTER}?token={lab.token}")
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
     page.wait_for_function(
@@ -262,6 +271,9 @@ def test_jupyterlab_renders_chapter_00_in_chromium(
         timeout=60_000,
     )
     page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=60_000)
+    pytestconfig.stash.setdefault(LAB_TIMES, {})[
+        f"then {CHAPTER} open in Chromium, the book's kernel idle"
+    ] = time.monotonic() - started
     assert page.locator('.jp-NotebookPanel-toolbar [data-command="RISE:preview"]').count() == 1
     # The file browser beside it, at the notebooks root: the src folder, then each chapter's
     # notebook once, and not one .py (what a student would not know to leave alone).

@@ -9,13 +9,11 @@ all its slides, and fail on any failed or external request, console error or unc
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 import nbformat
 import pytest
-from browser_support import ROOT, VIEWPORT, Watched
+from browser_support import ROOT, VIEWPORT, Watched, is_external, load_problems, page_parts
 
 pytestmark = pytest.mark.browser
 
@@ -43,90 +41,21 @@ def _slide_type(cell: nbformat.NotebookNode) -> str:
 # --------------------------------------------------------------------------- reading the HTML
 
 
-class _Deck(HTMLParser):
-    """Collects what a deck loads (scripts, stylesheets, media, inline CSS and JS) and its text."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.loads: list[str] = []  # src/href of scripts, stylesheets, icons, media
-        self.inline_css: list[str] = []
-        self.inline_js: list[str] = []
-        self.text: list[str] = []
-        self._in: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attr = {name: value or "" for name, value in attrs}
-        if (
-            tag in ("script", "img", "iframe", "source", "audio", "video", "embed")
-            and "src" in attr
-        ):
-            self.loads.append(attr["src"])
-        if tag == "link" and "href" in attr:
-            self.loads.append(attr["href"])
-        if "style" in attr:
-            self.inline_css.append(attr["style"])
-        self._in = tag if tag in ("script", "style") else None
-
-    def handle_endtag(self, tag: str) -> None:
-        self._in = None
-
-    def handle_data(self, data: str) -> None:
-        if self._in == "style":
-            self.inline_css.append(data)
-        elif self._in == "script":
-            self.inline_js.append(data)
-        else:
-            self.text.append(data)
-
-
-def _parse(path: Path) -> _Deck:
-    parser = _Deck()
-    parser.feed(path.read_text(encoding="utf-8"))
-    return parser
-
-
-_CSS_URL = re.compile(r"""@import\s+(?:url\()?\s*['"]?([^'")\s;]+)|url\(\s*['"]?([^'")]+)""")
 _JS_IMPORT = re.compile(r"""\bimport\b[^'";]*?['"]((?:https?:)?//[^'"]+)['"]""")
 _JS_REQUIRE = re.compile(r"""\brequire\s*\(\s*\[([^\]]*)\]""")
 
 
-def _external(address: str) -> bool:
-    return address.startswith("//") or urlsplit(address).scheme in ("http", "https")
-
-
-def _css_addresses(css: str) -> list[str]:
-    found = [a or b for a, b in _CSS_URL.findall(css)]
-    return [address for address in found if not address.startswith(("data:", "#"))]
-
-
 def _external_references(deck: Path) -> list[str]:
     """External addresses a deck would load, following its local stylesheets; missing files too."""
-    parsed = _parse(deck)
+    parsed = page_parts(deck)
     problems: list[str] = []
-    pending = [(address, deck) for address in parsed.loads]
-    for css in parsed.inline_css:
-        pending += [(address, deck) for address in _css_addresses(css)]
     for js in parsed.inline_js:
         problems += [f"script import {address}" for address in _JS_IMPORT.findall(js)]
         for modules in _JS_REQUIRE.findall(js):
             problems += [
-                f"require {m}" for m in re.findall(r"['\"]([^'\"]+)", modules) if _external(m)
+                f"require {m}" for m in re.findall(r"['\"]([^'\"]+)", modules) if is_external(m)
             ]
-    seen: set[Path] = set()
-    while pending:
-        address, referrer = pending.pop()
-        if address.startswith(("data:", "#", "about:")):
-            continue
-        if _external(address):
-            problems.append(f"{referrer.name}: {address}")
-            continue
-        target = (referrer.parent / unquote(urlsplit(address).path)).resolve()
-        if not target.is_file():
-            problems.append(f"{referrer.name}: missing local file {address}")
-        elif target.suffix == ".css" and target not in seen:
-            seen.add(target)
-            pending += [(a, target) for a in _css_addresses(target.read_text(encoding="utf-8"))]
-    return problems
+    return problems + load_problems(deck, parsed.loads, parsed.inline_css)
 
 
 # --------------------------------------------------------------------------- the files
@@ -167,7 +96,7 @@ def test_the_offline_check_catches_cdn_addresses(tmp_path: Path) -> None:
 def test_hidden_cells_stay_out_of_the_deck_and_the_others_are_in(decks: Path, chapter: str) -> None:
     """Cells with slide_type skip (the exercise solutions among them) are not in the deck; the
     code of every other cell is."""
-    text = "".join(_parse(_deck(decks, chapter)).text)
+    text = "".join(page_parts(_deck(decks, chapter)).text)
     cells = _notebook(chapter).cells
     shown = [c for c in cells if _slide_type(c) != "skip"]
     shown_text = "\n".join(c.source for c in shown)
