@@ -11,7 +11,7 @@ import nbformat
 from nbconvert import SlidesExporter
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from course_utils.slides import OUTPUT_SUBSLIDE, OutputSubslide
+from course_utils.slides import OUTPUT_CAPTION, OUTPUT_SUBSLIDE, OutputSubslide, output_caption
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -36,20 +36,36 @@ def _notebook() -> nbformat.NotebookNode:
     )
 
 
-def test_a_tagged_cell_becomes_its_code_then_its_outputs_on_a_subslide() -> None:
+def test_a_tagged_cell_becomes_its_code_then_a_captioned_subslide_of_its_outputs() -> None:
     notebook = _notebook()
     notebook.cells[3].outputs = []  # tagged, but nothing to move
     original = copy.deepcopy(notebook)
     split, _ = OutputSubslide().preprocess(notebook, {})
-    code, outputs = split.cells[1], split.cells[2]
-    assert len(split.cells) == len(original.cells) + 1
+    code, caption, outputs = split.cells[1:4]
+    assert len(split.cells) == len(original.cells) + 2
     assert code.source == outputs.source == original.cells[1].source
     assert code.outputs == [] and code.metadata.slideshow == {"slide_type": "-"}
+    assert caption.cell_type == "markdown" and caption.source == "*A title: the output*"
+    assert caption.metadata.slideshow == {"slide_type": "subslide"}
+    assert caption.metadata.tags == [OUTPUT_CAPTION]
     assert outputs.outputs == original.cells[1].outputs
-    assert outputs.metadata.slideshow == {"slide_type": "subslide"}
+    assert outputs.metadata.slideshow == {"slide_type": "-"}
     assert outputs.metadata.transient == {"remove_source": True}
     assert len({cell.id for cell in split.cells}) == len(split.cells)
-    assert split.cells[3:] == original.cells[2:]  # untagged, or tagged without outputs: as is
+    assert split.cells[4:] == original.cells[2:]  # untagged, or tagged without outputs: as is
+
+
+def test_the_caption_names_the_latest_heading_above_the_cell() -> None:
+    assert output_caption("Per-class accuracy") == "*Per-class accuracy: the output*"
+    assert output_caption(None) == "*The output of the cell before*"
+    notebook = _notebook()
+    notebook.cells[0].source = "# A title\n\n## Section 2\n\nProse."
+    notebook.cells.insert(1, new_markdown_cell("Prose without a heading."))
+    split, _ = OutputSubslide().preprocess(notebook, {})
+    assert split.cells[3].source == "*Section 2: the output*"
+    untitled = new_notebook(cells=[_cell("print(1)", "1\n", [OUTPUT_SUBSLIDE])])
+    split, _ = OutputSubslide().preprocess(untitled, {})
+    assert split.cells[1].source == "*The output of the cell before*"
 
 
 def test_the_books_template_shows_the_outputs_on_the_next_subslide() -> None:
